@@ -9,5 +9,7 @@ __version__ = "0.1.0"
 
 from . import compat  # noqa: F401  (applies the treex shims before anything imports treex)
 from .lagrangians import *  # noqa: E402,F401,F403
+from .layers import *  # noqa: E402,F401,F403
+from .synapses import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403
