@@ -11,5 +11,6 @@ from . import compat  # noqa: F401  (applies the treex shims before anything imp
 from .lagrangians import *  # noqa: E402,F401,F403
 from .layers import *  # noqa: E402,F401,F403
 from .synapses import *  # noqa: E402,F401,F403
+from .ham import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403
