@@ -28,4 +28,4 @@ def apply_treex_shims() -> list: # Names of the shims that changed something
 
 _applied = apply_treex_shims()
 
-import treex as tx  # noqa: E402  (must come after the shims)
+import treex as tx  # noqa: E402,F401  (must come after the shims; re-exported)
