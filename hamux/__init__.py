@@ -12,5 +12,6 @@ from .lagrangians import *  # noqa: E402,F401,F403
 from .layers import *  # noqa: E402,F401,F403
 from .synapses import *  # noqa: E402,F401,F403
 from .ham import *  # noqa: E402,F401,F403
+from .training import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403
