@@ -13,11 +13,12 @@ BROWSER_DEBS := chromium chromium-driver libjs-mathjax fonts-mathjax
 RECREATE := $(if $(filter command line environment,$(origin PYTHON)),--recreate-if-other-python)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test demo docs docs-preview docs-check readme sidebar clean
+.PHONY: help install test demo bench docs docs-preview docs-check readme sidebar clean
 
 help:
 	@echo "make test         set up .venv if needed, then run every check, notebook and test (ends with 'N passed, M failed')"
 	@echo "make demo         set up .venv if needed, then run python -m hamux.demo \$$(ARGS)  (e.g. make demo ARGS=--help)"
+	@echo "make bench        set up .venv if needed, then time hamux's descent against hand-written JAX (bench/run.py)"
 	@echo "make docs         build the docs: nbdev_docs into _docs/ with Quarto, else a static preview into $(SITE)/"
 	@echo "make docs-preview build the static HTML preview into $(SITE)/ (no Quarto needed)"
 	@echo "make docs-check   build the preview and check every page in headless Chromium; screenshots in $(CHECK_OUT)/"
@@ -34,6 +35,9 @@ test: install
 
 demo: install
 	$(BIN)/python -m hamux.demo $(ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py $(ARGS)
 
 readme: install
 	$(BIN)/python tools/sync_readme.py

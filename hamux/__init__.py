@@ -13,5 +13,6 @@ from .layers import *  # noqa: E402,F401,F403
 from .synapses import *  # noqa: E402,F401,F403
 from .ham import *  # noqa: E402,F401,F403
 from .training import *  # noqa: E402,F401,F403
+from .sharding import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['HAM', 'RunResult', 'ConvergeResult']
 
-# %% ../nbs/03_ham.ipynb #aec3def1
+# %% ../nbs/03_ham.ipynb #17ce8c5c
 from functools import partial
 from numbers import Integral, Real
 from typing import NamedTuple, Sequence
@@ -13,6 +13,7 @@ import typing as tp
 
 import jax
 import jax.numpy as jnp
+from jax.extend.core import Literal
 
 from fastcore.basics import patch
 
@@ -20,7 +21,7 @@ from .compat import tx
 from .layers import Layer
 from .synapses import Synapse
 
-# %% ../nbs/03_ham.ipynb #8eb75189
+# %% ../nbs/03_ham.ipynb #80f04e76
 def _is_int(i): return isinstance(i, Integral) and not isinstance(i, bool)
 
 def _check_connections(layers, synapses, connections):
@@ -49,7 +50,7 @@ def _check_connections(layers, synapses, connections):
         out.append((tuple(int(i) for i in lidxs), int(sidx)))
     return out
 
-# %% ../nbs/03_ham.ipynb #49e3b82f
+# %% ../nbs/03_ham.ipynb #9d900cec
 class HAM(tx.Module):
     "A Hierarchical Associative Memory: neuron layers joined by synapses, descending one energy"
     layers: tp.List[Layer]
@@ -75,7 +76,7 @@ class HAM(tx.Module):
     @property
     def n_connections(self) -> int: return len(self.connections)
 
-# %% ../nbs/03_ham.ipynb #cbca5c98
+# %% ../nbs/03_ham.ipynb #0b23f0b2
 def _keys(key, n):
     "`n` PRNG keys from `key` (a PRNGKey or an int seed)"
     key = jax.random.PRNGKey(key) if _is_int(key) else key
@@ -90,7 +91,7 @@ def init_states(self: HAM,
     keys = _keys(rng, self.n_layers) if rng is not None else [None] * self.n_layers
     return [layer.init_state(bs=bs, rng=k) for layer, k in zip(self.layers, keys)]
 
-# %% ../nbs/03_ham.ipynb #ffcaebbb
+# %% ../nbs/03_ham.ipynb #099ec89d
 @patch
 def init_params(self: HAM,
                 key: jax.Array | int, # PRNG key (or int seed) for the parameters
@@ -120,7 +121,7 @@ def init_states_and_params(self: HAM,
     "Initial states, and a copy of this HAM with its parameters created"
     return self.init_states(bs=bs, rng=state_key), self.init_params(param_key)
 
-# %% ../nbs/03_ham.ipynb #43e1b3ec
+# %% ../nbs/03_ham.ipynb #5453c18d
 def _batch_size(ham, xs, what="states"):
     "Check `xs` against the layers; return None if unbatched, else the common batch size"
     if not isinstance(xs, (list, tuple)):
@@ -138,7 +139,7 @@ def _batch_size(ham, xs, what="states"):
         raise ValueError(f"HAM: {what} mix batch sizes {sorted(bss, key=str)}; every layer needs the same (or none)")
     return bss.pop()
 
-# %% ../nbs/03_ham.ipynb #2697e5c0
+# %% ../nbs/03_ham.ipynb #dc340c16
 @patch
 def activations(self: HAM,
                 xs: list, # One state per layer
@@ -168,7 +169,7 @@ def energy(self: HAM,
     _batch_size(self, xs)
     return self.layer_energy(xs) + self.synapse_energy(self.activations(xs))
 
-# %% ../nbs/03_ham.ipynb #a22799c1
+# %% ../nbs/03_ham.ipynb #7bbca487
 @patch
 def dEdg(self: HAM,
          xs: list, # One state per layer
@@ -185,7 +186,7 @@ def updates(self: HAM,
     "The direction each state moves: $\\tau_l\\, d\\mathbf{x}_l/dt = -\\partial E/\\partial\\mathbf{g}_l$"
     return [-d for d in self.dEdg(xs)]
 
-# %% ../nbs/03_ham.ipynb #15f46044
+# %% ../nbs/03_ham.ipynb #b87dd5e0
 def _check_dt(dt):
     if isinstance(dt, bool) or not isinstance(dt, (Real, jax.Array)) or jnp.ndim(dt) != 0:
         raise TypeError(f"HAM: dt must be a positive number, got dt={dt!r}")
@@ -218,7 +219,7 @@ def step(self: HAM,
     masks = _check_masks(self, xs, masks)
     return [x + (dt / layer.tau) * (u if m is None else m * u) for layer, x, u, m in zip(self.layers, xs, updates, masks)]
 
-# %% ../nbs/03_ham.ipynb #217d368a
+# %% ../nbs/03_ham.ipynb #3b465908
 @patch
 def venergy(self: HAM, xs: list, # Batched states, `(bs, *layer.shape)` each
            ) -> jax.Array: # `(bs,)` energies
@@ -243,7 +244,7 @@ def vupdates(self: HAM, xs: list, # Batched states
     "`updates` of each sample in a batch"
     return jax.vmap(self.updates)(xs)
 
-# %% ../nbs/03_ham.ipynb #3ae28e05
+# %% ../nbs/03_ham.ipynb #d6872d59
 def _energy_and_dEdg(ham, xs):
     "Total energy and dE/dg of one unbatched sample, sharing the work between them"
     Ls, gs = zip(*[jax.value_and_grad(layer.L)(x) for layer, x in zip(ham.layers, xs)])
@@ -252,30 +253,142 @@ def _energy_and_dEdg(ham, xs):
     e_syn, dsyn = jax.value_and_grad(ham.synapse_energy)(list(gs))
     return e_layers + e_syn, [a + b for a, b in zip(dEl, dsyn)]
 
-def _descent_step(ham, xs, masks, dt, batched):
-    "Energy of `xs` and the states after one Euler step"
-    f = partial(_energy_and_dEdg, ham)
-    E, dEdg = jax.vmap(f)(xs) if batched else f(xs)
-    new = [x - (dt / layer.tau) * (d if m is None else m * d) for layer, x, d, m in zip(ham.layers, xs, dEdg, masks)]
-    return E, new
+# %% ../nbs/03_ham.ipynb #9f777084
+_CALLS = {"pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr"}  # inlined, so their products are seen
 
-@partial(jax.jit, static_argnames=("nsteps", "batched", "keep"))
-def _run(ham, xs, masks, dt, nsteps, batched, keep):
-    def body(xs, _):
-        E, new = _descent_step(ham, xs, masks, dt, batched)
-        return new, ((E, new) if keep else E)
-    xs_final, out = jax.lax.scan(body, list(xs), None, length=nsteps)
-    E_last, _ = _descent_step(ham, xs_final, masks, dt, batched)  # energy of the final states
-    Es, traj = out if keep else (out, None)
-    return xs_final, jnp.concatenate([Es, E_last[None]]), traj
+def _inner(eqn):
+    "(jaxpr, consts) of a call primitive"
+    cj = eqn.params[_CALLS[eqn.primitive.name]]
+    return (cj.jaxpr, cj.consts) if hasattr(cj, "consts") else (cj, ())
+
+def _bind(eqn, vals):
+    "Apply `eqn`'s primitive to `vals`, as `jax.core.eval_jaxpr` does; always a list of outputs"
+    subfuns, params = eqn.primitive.get_bind_params(eqn.params)
+    out = eqn.primitive.bind(*subfuns, *vals, **params)
+    return list(out) if eqn.primitive.multiple_results else [out]
+
+def _dot_plan(eqn, known):
+    "How to rewrite a `dot_general` whose operands are loop-invariant where `known(var)`; None to keep it"
+    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
+    if lb or rb: return None
+    lhs, rhs = eqn.invars
+    kl, kr = known(lhs), known(rhs)
+    if not lc and kl != kr and (lhs if kl else rhs).aval.shape == ():  # a loop-invariant scalar times an array
+        return ("scale", 0 if kl else 1)  # (its value is added by `_hoist`)
+    if not kl and not kr:  # an inner product of two loop-varying arrays: multiply and sum
+        full = len(lc) == lhs.aval.ndim and len(rc) == rhs.aval.ndim
+        if full and lhs.aval.dtype == rhs.aval.dtype and jnp.issubdtype(lhs.aval.dtype, jnp.floating):
+            perm = [0] * len(lc)
+            for a, b in zip(lc, rc): perm[a] = b  # rhs axes in the order of the lhs axes they meet
+            return ("inner", tuple(perm))
+        return None
+    if (kl and kr) or len(lc) != 1: return None
+    P, X = (lhs, rhs) if kl else (rhs, lhs)
+    p_axis, x_axis = (lc[0], rc[0]) if kl else (rc[0], lc[0])
+    if P.aval.ndim != 2: return None
+    if kl and X.aval.ndim != 1: return None  # X @ P.T would come out transposed: keep it
+    return ("matmul", kl, p_axis, x_axis)    # (P's axis 0 contracted already: the same product, but see "scale")
+
+def _hoist(jaxpr, consts, args, plans, path=()):
+    "Walk `jaxpr` outside the loop: args are values, None where they vary; fill `plans` {eqn path: plan}"
+    env, splat = {}, {}  # splat: {var: scalar} for loop-invariant arrays that are one scalar broadcast
+    def read(v): return v.val if isinstance(v, Literal) else env.get(v)
+    def known(v): return isinstance(v, Literal) or env.get(v) is not None
+    def scalar(v): return read(v) if v.aval.shape == () else splat.get(v)
+    for v, x in zip(jaxpr.constvars, consts): env[v] = x
+    for v, x in zip(jaxpr.invars, args): env[v] = x
+    for i, eqn in enumerate(jaxpr.eqns):
+        prim = eqn.primitive
+        if prim.name in _CALLS: outs = _hoist(*_inner(eqn), [read(v) for v in eqn.invars], plans, path + (i,))
+        elif all(known(v) for v in eqn.invars) and not eqn.effects:
+            outs = _bind(eqn, [read(v) for v in eqn.invars])
+            if prim is jax.lax.broadcast_in_dim_p and eqn.invars[0].aval.shape == (): splat[eqn.outvars[0]] = read(eqn.invars[0])
+        else:
+            outs, plan = [None] * len(eqn.outvars), None
+            if prim is jax.lax.dot_general_p: plan = _dot_plan(eqn, known)
+            elif prim is jax.lax.mul_p and known(eqn.invars[0]) != known(eqn.invars[1]):
+                k = 0 if known(eqn.invars[0]) else 1
+                if scalar(eqn.invars[k]) is not None: plan = ("scale", k)  # a loop-invariant scalar times an array
+            if plan is not None and plan[0] == "scale": plan = plan + (scalar(eqn.invars[plan[1]]),)
+            if plan is not None and plan[0] == "matmul":
+                P = read(eqn.invars[0] if plan[1] else eqn.invars[1])
+                plan = plan + (P if plan[2] == 0 else jnp.transpose(P),)  # the weights as (K, N), made once
+            if plan is not None: plans[path + (i,)] = plan
+        for v, x in zip(eqn.outvars, outs): env[v] = x
+    return [read(v) for v in jaxpr.outvars]
+
+def _replay(jaxpr, consts, args, plans, path=()):
+    "Evaluate `jaxpr` on `args` inside the loop, with the products in `plans` rewritten"
+    env, scaled = {}, {}  # scaled: {var: (scalar, array)} for var = scalar * array
+    def read(v): return v.val if isinstance(v, Literal) else env[v]
+    for v, x in zip(jaxpr.constvars, consts): env[v] = x
+    for v, x in zip(jaxpr.invars, args): env[v] = x
+    for i, eqn in enumerate(jaxpr.eqns):
+        vals, plan = [read(v) for v in eqn.invars], plans.get(path + (i,))
+        if eqn.primitive.name in _CALLS: outs = _replay(*_inner(eqn), vals, plans, path + (i,))
+        elif plan is None: outs = _bind(eqn, vals)
+        elif plan[0] == "scale":  # computed as written, and remembered as (scalar, array) for the products it feeds
+            outs = _bind(eqn, vals)
+            c, avar = plan[2], eqn.invars[1 - plan[1]]
+            c0, base = scaled.get(avar, (None, read(avar)))
+            scaled[eqn.outvars[0]] = (c if c0 is None else c0 * c, base)
+        elif plan[0] == "inner": outs = [jnp.sum(vals[0] * jnp.transpose(vals[1], plan[1])).astype(eqn.outvars[0].aval.dtype)]
+        else:  # activations @ weights(K, N); a scalar factor of the activations moves to the (fusable) output
+            _, p_is_lhs, _, x_axis, Q = plan
+            xvar = eqn.invars[1] if p_is_lhs else eqn.invars[0]
+            c, X = scaled.get(xvar, (None, read(xvar)))
+            params = dict(eqn.params, dimension_numbers=(((x_axis,), (0,)), ((), ())))
+            out = jax.lax.dot_general_p.bind(X, Q, **params)
+            outs = [out if c is None else (c * out).astype(out.dtype)]
+        for v, x in zip(eqn.outvars, outs): env[v] = x
+    return [read(v) for v in jaxpr.outvars]
+
+def _loop_ready(f, params, sample):
+    "`f(params, sample)` as a function of `sample` alone, for use inside a loop: weights laid out (K, N) once, here"
+    leaves, ptree = jax.tree_util.tree_flatten(params)
+    xleaves, xtree = jax.tree_util.tree_flatten(sample)
+    def flat(leaves, xleaves): return f(jax.tree_util.tree_unflatten(ptree, leaves), jax.tree_util.tree_unflatten(xtree, xleaves))
+    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(leaves, xleaves)
+    out_tree, plans = jax.tree_util.tree_structure(out_shape), {}
+    _hoist(closed.jaxpr, closed.consts, list(leaves) + [None] * len(xleaves), plans)
+    def g(sample):
+        outs = _replay(closed.jaxpr, closed.consts, list(leaves) + jax.tree_util.tree_leaves(sample), plans)
+        return jax.tree_util.tree_unflatten(out_tree, outs)
+    return g
+
+# %% ../nbs/03_ham.ipynb #e4b4a34e
+def _step_fn(ham, xs, masks, dt, batched, fast=True):
+    "`step(xs) -> (energies of xs, states after one Euler step)`; call it inside the loop, build it outside"
+    if fast:
+        sample = [jax.ShapeDtypeStruct(x.shape[1:] if batched else x.shape, x.dtype) for x in xs]
+        f = _loop_ready(_energy_and_dEdg, ham, sample)
+    else: f = partial(_energy_and_dEdg, ham)
+    f = jax.vmap(f) if batched else f
+    def step(xs):
+        E, dEdg = f(xs)
+        return E, [x - (dt / layer.tau) * (d if m is None else m * d) for layer, x, d, m in zip(ham.layers, xs, dEdg, masks)]
+    return step
+
+@partial(jax.jit, static_argnames=("nsteps", "batched", "keep", "fast"))
+def _run(ham, xs, masks, dt, nsteps, batched, keep, fast=True):
+    step = _step_fn(ham, xs, masks, dt, batched, fast)
+    E0 = jax.eval_shape(lambda xs: step(xs)[0], list(xs))
+    def body(carry, _):
+        xs, Es, i = carry
+        E, new = step(xs)
+        return (new, jax.lax.dynamic_update_index_in_dim(Es, E, i, 0), i + 1), (new if keep else None)
+    Es = jnp.zeros((nsteps + 1, *E0.shape), E0.dtype)  # the energy trace, written in place
+    (xs_final, Es, _), traj = jax.lax.scan(body, (list(xs), Es, jnp.asarray(0)), None, length=nsteps)
+    Es = Es.at[nsteps].set(step(xs_final)[0])  # energy of the final states
+    return xs_final, Es, traj
 
 class RunResult(NamedTuple):
-    "What `HAM.run` returns"
+    "What `HAM.run` returns: the final states `xs`, the `energies` before each step and after the last, and the `trajectory` (None unless asked for)"
     xs: list # Final states, one per layer
     energies: jax.Array # Energy before each step and after the last: `(nsteps + 1,)`, or `(nsteps + 1, bs)` for a batch
     trajectory: list | None # States after each step, `(nsteps, ...)` per layer, if asked for; else None
 
-# %% ../nbs/03_ham.ipynb #7cb6569c
+# %% ../nbs/03_ham.ipynb #7b3bfcae
 def _check_nsteps(nsteps, name="nsteps"):
     if not _is_int(nsteps): raise TypeError(f"HAM: {name} must be an int, got {name}={nsteps!r}")
     if nsteps < 0: raise ValueError(f"HAM: {name} must be >= 0, got {name}={nsteps!r}")
@@ -302,19 +415,20 @@ def run(self: HAM,
     xs, masks, batched = _prep(self, xs, dt, masks)
     return RunResult(*_run(self, xs, masks, jnp.asarray(dt, jnp.float32), nsteps, batched, bool(return_trajectory)))
 
-# %% ../nbs/03_ham.ipynb #8cb216f8
+# %% ../nbs/03_ham.ipynb #80152d5d
 class ConvergeResult(NamedTuple):
-    "What `HAM.run_until_converged` returns"
+    "What `HAM.run_until_converged` returns: the final states `xs`, their `energy`, the `nsteps` taken, the last `update_norm`, and whether it `converged`"
     xs: list # Final states
     energy: jax.Array # Energy of the final states (`(bs,)` for a batch)
     nsteps: jax.Array # Number of steps taken
     update_norm: jax.Array # Size of the last step taken (largest over the batch)
     converged: jax.Array # Whether `update_norm < tol` was reached within `max_steps`
 
-@partial(jax.jit, static_argnames=("max_steps", "batched"))
-def _run_until(ham, xs, masks, dt, tol, max_steps, batched):
+@partial(jax.jit, static_argnames=("max_steps", "batched", "fast"))
+def _run_until(ham, xs, masks, dt, tol, max_steps, batched, fast=True):
+    step = _step_fn(ham, xs, masks, dt, batched, fast)
     def move(xs):
-        E, new = _descent_step(ham, xs, masks, dt, batched)
+        E, new = step(xs)
         sq = sum(jnp.sum(jnp.square(n - x).reshape((n.shape[0], -1) if batched else (-1,)), -1) for n, x in zip(new, xs))
         return E, new, jnp.max(jnp.sqrt(sq))
     def cond(c): return (c[3] >= tol) & (c[2] < max_steps)
@@ -324,7 +438,7 @@ def _run_until(ham, xs, masks, dt, tol, max_steps, batched):
         return new, xs, i + 1, norm
     init = (list(xs), list(xs), jnp.asarray(0), jnp.asarray(jnp.inf, jnp.float32))
     xs_final, _, n, norm = jax.lax.while_loop(cond, body, init)
-    E = (jax.vmap(partial(_energy_and_dEdg, ham))(xs_final) if batched else _energy_and_dEdg(ham, xs_final))[0]
+    E = step(xs_final)[0]
     return ConvergeResult(xs_final, E, n, norm, norm < tol)
 
 @patch

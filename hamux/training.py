@@ -189,7 +189,7 @@ def evaluate(ham: HAM, # An initialized HAM
 
 # %% ../nbs/05_training.ipynb #42c2573b
 class FitResult(tp.NamedTuple):
-    "What `fit` returns"
+    "What `fit` returns: `(ham, history, opt_state, seconds)`, the trained HAM, one log dict per epoch, the optimiser state and the wall-clock time"
     ham: HAM # The trained HAM
     history: list # One dict per epoch: "epoch", "train_loss", "train_<metric>", "valid_loss", "valid_<metric>", "seconds"
     opt_state: tp.Any # The optimiser state after the last step (to continue training)
