@@ -139,6 +139,12 @@ def _batch_size(ham, xs, what="states"):
         raise ValueError(f"HAM: {what} mix batch sizes {sorted(bss, key=str)}; every layer needs the same (or none)")
     return bss.pop()
 
+def _one_sample(ham, xs, method):
+    "Check that `xs` is one unbatched sample; the batched methods are the `v`-prefixed ones"
+    bs = _batch_size(ham, xs)
+    if bs is not None:
+        raise ValueError(f"HAM.{method} takes one unbatched sample, got a batch of {bs}; use HAM.v{method} for a batch")
+
 # %% ../nbs/03_ham.ipynb #dc340c16
 @patch
 def activations(self: HAM,
@@ -166,7 +172,7 @@ def energy(self: HAM,
            xs: list, # One state per layer
           ) -> jax.Array: # Scalar: total energy
     "Total energy: layer energies plus synapse energies"
-    _batch_size(self, xs)
+    _one_sample(self, xs, "energy")
     return self.layer_energy(xs) + self.synapse_energy(self.activations(xs))
 
 # %% ../nbs/03_ham.ipynb #7bbca487
@@ -175,6 +181,7 @@ def dEdg(self: HAM,
          xs: list, # One state per layer
         ) -> list: # $\partial E/\partial \mathbf{g}_l$ for every layer, shaped like the states
     "Gradient of the total energy with respect to each layer's activations"
+    _one_sample(self, xs, "dEdg")
     gs = self.activations(xs)
     dsyn = jax.grad(self.synapse_energy)(gs)
     return [layer.dEdg(x) + d for layer, x, d in zip(self.layers, xs, dsyn)]
