@@ -200,6 +200,10 @@ def _check_dt(dt):
     if not isinstance(dt, jax.core.Tracer) and not float(dt) > 0:
         raise ValueError(f"HAM: dt must be > 0, got dt={dt!r}")
 
+def _euler(layers, xs, updates, dt, masks):
+    "One Euler step of every layer: `x + dt / tau * (mask * update)`, the mask left out where it is None"
+    return [x + (dt / layer.tau) * (u if m is None else m * u) for layer, x, u, m in zip(layers, xs, updates, masks)]
+
 def _check_masks(ham, xs, masks):
     "Validate masks (None, or a list with None or an array per layer shaped like its state or like the layer)"
     if masks is None: return [None] * ham.n_layers
@@ -224,7 +228,7 @@ def step(self: HAM,
     for i, (x, u) in enumerate(zip(xs, updates)):
         if jnp.shape(x) != jnp.shape(u): raise ValueError(f"HAM: updates[{i}] has shape {jnp.shape(u)}, but states[{i}] has shape {jnp.shape(x)}")
     masks = _check_masks(self, xs, masks)
-    return [x + (dt / layer.tau) * (u if m is None else m * u) for layer, x, u, m in zip(self.layers, xs, updates, masks)]
+    return _euler(self.layers, xs, updates, dt, masks)
 
 # %% ../nbs/03_ham.ipynb #3b465908
 @patch
@@ -373,7 +377,7 @@ def _step_fn(ham, xs, masks, dt, batched, fast=True):
     f = jax.vmap(f) if batched else f
     def step(xs):
         E, dEdg = f(xs)
-        return E, [x - (dt / layer.tau) * (d if m is None else m * d) for layer, x, d, m in zip(ham.layers, xs, dEdg, masks)]
+        return E, _euler(ham.layers, xs, [-d for d in dEdg], dt, masks)
     return step
 
 @partial(jax.jit, static_argnames=("nsteps", "batched", "keep", "fast"))
