@@ -4,50 +4,52 @@
 
 # %% auto #0
 __all__ = ['lagr_identity', 'lagr_repu', 'lagr_relu', 'lagr_exp', 'lagr_rexp', 'lagr_tanh', 'lagr_sigmoid', 'lagr_softmax',
-           'lagr_layernorm', 'lagr_spherical_norm', 'LIdentity', 'LRepu', 'LRelu', 'LExp', 'LRexp', 'LTanh', 'LSigmoid',
-           'LSoftmax', 'LLayerNorm', 'LSphericalNorm']
+           'lagr_softmax_unstable', 'lagr_layernorm', 'lagr_spherical_norm', 'LIdentity', 'LRepu', 'LRelu', 'LExp',
+           'LRexp', 'LTanh', 'LSigmoid', 'LSoftmax', 'LSoftmaxUnstable', 'LLayerNorm', 'LSphericalNorm']
 
 # %% ../nbs/00_lagrangians.ipynb #34a7a41f
 import jax
 import jax.numpy as jnp
-from numbers import Real
 
 from .compat import tx
+from .checks import check_axis, check_positive, check_real
 
 # %% ../nbs/00_lagrangians.ipynb #d7f3ed38
 def lagr_identity(x: jax.Array, # Input tensor
-                 ) -> jax.Array: # Output scalar
-    "The identity Lagrangian $\\frac12\\sum_i x_i^2$, whose activation is $x$ itself"
-    return 0.5 * jnp.sum(jnp.square(x))
+                 ) -> jax.Array: # One value per neuron, shaped like `x`
+    "The identity Lagrangian $\\frac12 x_i^2$, whose activation is $x$ itself"
+    return 0.5 * jnp.square(x)
 
 # %% ../nbs/00_lagrangians.ipynb #c6080fa3
 def lagr_repu(x: jax.Array, # Input tensor
               n: float, # Degree of the polynomial in the power unit, at least 1
-             ) -> jax.Array: # Output scalar
-    "Rectified power unit Lagrangian $\\frac1n\\sum_i \\max(x_i,0)^n$, whose activation is $\\max(x,0)^{n-1}$"
-    if isinstance(n, Real) and n < 1: raise ValueError(f"lagr_repu: degree n must be >= 1 for a convex Lagrangian, got n={n!r}")
-    return jnp.sum(jnp.power(jnp.maximum(x, 0.0), n)) / n
+             ) -> jax.Array: # One value per neuron, shaped like `x`
+    "Rectified power unit Lagrangian $\\frac1n \\max(x_i,0)^n$, whose activation is $\\max(x,0)^{n-1}$"
+    if not isinstance(n, jax.core.Tracer):
+        n = check_real("lagr_repu", "n", n)
+        if n < 1: raise ValueError(f"lagr_repu: degree n must be >= 1 for a convex Lagrangian, got n={n!r}")
+    return jnp.power(jnp.maximum(x, 0.0), n) / n
 
 # %% ../nbs/00_lagrangians.ipynb #328cacf7
 def lagr_relu(x: jax.Array, # Input tensor
-             ) -> jax.Array: # Output scalar
-    "Rectified linear unit Lagrangian $\\frac12\\sum_i \\max(x_i,0)^2$, whose activation is $\\max(x,0)$"
+             ) -> jax.Array: # One value per neuron, shaped like `x`
+    "Rectified linear unit Lagrangian $\\frac12 \\max(x_i,0)^2$, whose activation is $\\max(x,0)$"
     return lagr_repu(x, 2)
 
 # %% ../nbs/00_lagrangians.ipynb #1164b6d6
 def lagr_exp(x: jax.Array, # Input tensor
              beta: float = 1.0, # Inverse temperature
-            ) -> jax.Array: # Output scalar
-    "Exponential Lagrangian $\\frac1\\beta\\sum_i e^{\\beta x_i}$, whose activation is $e^{\\beta x}$"
-    return jnp.sum(jnp.exp(beta * x)) / beta
+            ) -> jax.Array: # One value per neuron, shaped like `x`
+    "Exponential Lagrangian $\\frac1\\beta e^{\\beta x_i}$, whose activation is $e^{\\beta x}$"
+    return jnp.exp(beta * x) / beta
 
 # %% ../nbs/00_lagrangians.ipynb #436c6544
 def lagr_rexp(x: jax.Array, # Input tensor
               beta: float = 1.0, # Inverse temperature
-             ) -> jax.Array: # Output scalar
+             ) -> jax.Array: # One value per neuron, shaped like `x`
     "Rectified exponential Lagrangian, whose activation is $e^{\\beta x}-1$ for $x>0$ and $0$ otherwise"
     bx = beta * jnp.maximum(x, 0.0)  # for x <= 0 this is 0, and so is expm1(0) - 0
-    return jnp.sum(jnp.expm1(bx) - bx) / beta
+    return (jnp.expm1(bx) - bx) / beta
 
 # %% ../nbs/00_lagrangians.ipynb #199b8daf
 @jax.custom_jvp
@@ -64,31 +66,39 @@ def _logcosh_jvp(primals, tangents):
 # %% ../nbs/00_lagrangians.ipynb #78602cfe
 def lagr_tanh(x: jax.Array, # Input tensor
               beta: float = 1.0, # Inverse temperature
-             ) -> jax.Array: # Output scalar
-    "Log-cosh Lagrangian $\\frac1\\beta\\sum_i\\log\\cosh(\\beta x_i)$, whose activation is $\\tanh(\\beta x)$"
-    return jnp.sum(_logcosh(beta * x)) / beta
+             ) -> jax.Array: # One value per neuron, shaped like `x`
+    "Log-cosh Lagrangian $\\frac1\\beta\\log\\cosh(\\beta x_i)$, whose activation is $\\tanh(\\beta x)$"
+    return _logcosh(beta * x) / beta
 
 # %% ../nbs/00_lagrangians.ipynb #1a7f3d33
 def lagr_sigmoid(x: jax.Array, # Input tensor
                  beta: float = 1.0, # Inverse temperature
                  scale: float = 1.0, # Amplitude of the sigmoid
-                ) -> jax.Array: # Output scalar
-    "Softplus Lagrangian $\\frac{s}{\\beta}\\sum_i\\log(1+e^{\\beta x_i})$, whose activation is $s\\,\\sigma(\\beta x)$"
-    return scale * jnp.sum(jax.nn.softplus(beta * x)) / beta
+                ) -> jax.Array: # One value per neuron, shaped like `x`
+    "Softplus Lagrangian $\\frac{s}{\\beta}\\log(1+e^{\\beta x_i})$, whose activation is $s\\,\\sigma(\\beta x)$"
+    return scale * jax.nn.softplus(beta * x) / beta
 
 # %% ../nbs/00_lagrangians.ipynb #68715800
 def lagr_softmax(x: jax.Array, # Input tensor
                  beta: float = 1.0, # Inverse temperature
                  axis: int | tuple | None = -1, # Axis (or axes) over which to apply the softmax
-                ) -> jax.Array: # Output scalar
+                ) -> jax.Array: # One value per slice along `axis`, which is kept with size 1
     "Scaled log-sum-exp Lagrangian $\\frac1\\beta\\log\\sum_i e^{\\beta x_i}$, whose activation is $\\mathrm{softmax}(\\beta x)$"
-    return jnp.sum(jax.nn.logsumexp(beta * x, axis=axis)) / beta
+    return jax.nn.logsumexp(beta * x, axis=axis, keepdims=True) / beta
+
+# %% ../nbs/00_lagrangians.ipynb #6ceaa451
+def lagr_softmax_unstable(x: jax.Array, # Input tensor
+                          beta: float = 1.0, # Inverse temperature
+                          axis: int | tuple | None = -1, # Axis (or axes) over which to apply the softmax
+                         ) -> jax.Array: # One value per slice along `axis`, which is kept with size 1
+    "$\\frac1\\beta\\log\\sum_i e^{\\beta x_i}$ written without the max shift: overflows for $\\beta x \\gtrsim 88$; prefer `lagr_softmax`"
+    return jnp.log(jnp.sum(jnp.exp(beta * x), axis=axis, keepdims=True)) / beta
 
 # %% ../nbs/00_lagrangians.ipynb #4994ddd7
 def _axis_size(x, axis):
     "Number of elements of `x` reduced over by `axis` (int, tuple or None)"
     if axis is None: return x.size
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)  # (checked by the modules' `check_axis`)
     n = 1
     for a in axes: n *= x.shape[a]
     return n
@@ -98,12 +108,12 @@ def lagr_layernorm(x: jax.Array, # Input tensor
                    delta: float | jax.Array = 0.0, # Shift added to the normalized output
                    axis: int | tuple | None = -1, # Axis (or axes) over which to normalize
                    eps: float = 1e-5, # Small constant added to the variance for stability
-                  ) -> jax.Array: # Output scalar
+                  ) -> jax.Array: # One value per slice along `axis` (kept with size 1), plus the scalar $\sum\delta x$
     "Layer-norm Lagrangian, whose activation is $\\gamma\\,\\frac{x-\\bar x}{\\sqrt{\\mathrm{Var}(x)+\\epsilon}}+\\delta$"
     D = _axis_size(x, axis)
     xmeaned = x - x.mean(axis, keepdims=True)
-    sigma = jnp.sqrt(jnp.mean(jnp.square(xmeaned), axis) + eps)
-    return D * gamma * jnp.sum(sigma) + jnp.sum(delta * x)
+    sigma = jnp.sqrt(jnp.mean(jnp.square(xmeaned), axis, keepdims=True) + eps)
+    return D * gamma * sigma + jnp.sum(delta * x)
 
 # %% ../nbs/00_lagrangians.ipynb #08820a17
 def lagr_spherical_norm(x: jax.Array, # Input tensor
@@ -111,47 +121,34 @@ def lagr_spherical_norm(x: jax.Array, # Input tensor
                         delta: float | jax.Array = 0.0, # Shift added to the normalized output
                         axis: int | tuple | None = -1, # Axis (or axes) over which to normalize
                         eps: float = 1e-5, # Small constant added to the squared norm for stability
-                       ) -> jax.Array: # Output scalar
+                       ) -> jax.Array: # One value per slice along `axis` (kept with size 1), plus the scalar $\sum\delta x$
     "Spherical-norm Lagrangian $\\gamma\\sqrt{\\sum_i x_i^2+\\epsilon}+\\delta\\cdot x$, whose activation is $\\gamma\\,x/\\lVert x\\rVert+\\delta$"
-    return gamma * jnp.sum(jnp.sqrt(jnp.sum(jnp.square(x), axis) + eps)) + jnp.sum(delta * x)
+    return gamma * jnp.sqrt(jnp.sum(jnp.square(x), axis, keepdims=True) + eps) + jnp.sum(delta * x)
 
 # %% ../nbs/00_lagrangians.ipynb #5630d9da
-def _check_positive(owner, name, value):
-    "Raise a ValueError naming `owner` and `name` unless `value` is a positive real number"
-    if isinstance(value, bool) or not isinstance(value, (Real, jax.Array)) or jnp.ndim(value) != 0:
-        raise TypeError(f"{owner}: {name} must be a positive number, got {value!r}")
-    if not float(value) > 0: raise ValueError(f"{owner}: {name} must be > 0, got {name}={value!r}")
-    return float(value)
-
-def _check_axis(owner, axis):
-    if axis is None or isinstance(axis, int) and not isinstance(axis, bool): return axis
-    if isinstance(axis, tuple) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis): return axis
-    raise TypeError(f"{owner}: axis must be an int, a tuple of ints or None, got axis={axis!r}")
-
-# %% ../nbs/00_lagrangians.ipynb #b44362e7
 class LIdentity(tx.Module):
     "Reduced identity Lagrangian: `LIdentity()(x)` is $\\frac12\\lVert x\\rVert^2$ and its activation is $x$"
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_identity(x)
+        return jnp.sum(lagr_identity(x))
 
-# %% ../nbs/00_lagrangians.ipynb #606019a7
+# %% ../nbs/00_lagrangians.ipynb #b44362e7
 class LRepu(tx.Module):
     "Reduced rectified-power Lagrangian of degree `n`, whose activation is $\\max(x,0)^{n-1}$"
     def __init__(self, n: float = 2.0, # Degree of the polynomial in the power unit, at least 1
                 ):
-        if isinstance(n, bool) or not isinstance(n, Real): raise TypeError(f"LRepu: degree n must be a real number, got n={n!r}")
+        n = check_real("LRepu", "n", n)
         if n < 1: raise ValueError(f"LRepu: degree n must be >= 1 for a convex Lagrangian, got n={n!r}")
         self.n = n
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_repu(x, self.n)
+        return jnp.sum(lagr_repu(x, self.n))
 
 class LRelu(tx.Module):
     "Reduced ReLU Lagrangian $\\frac12\\sum_i\\max(x_i,0)^2$, whose activation is $\\max(x,0)$"
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_relu(x)
+        return jnp.sum(lagr_relu(x))
 
 # %% ../nbs/00_lagrangians.ipynb #f69d0cdd
 class _BetaLagrangian(tx.Module):
@@ -159,8 +156,8 @@ class _BetaLagrangian(tx.Module):
     beta: jax.Array = tx.Parameter.node()
     def __init__(self, beta: float = 1.0, min_beta: float = 1e-6):
         name = type(self).__name__
-        self.min_beta = _check_positive(name, "min_beta", min_beta)
-        self.beta = jnp.asarray(_check_positive(name, "beta", beta), dtype=jnp.float32)
+        self.min_beta = check_positive(name, "min_beta", min_beta)
+        self.beta = jnp.asarray(check_positive(name, "beta", beta), dtype=jnp.float32)
     @property
     def beta_eff(self) -> jax.Array:
         "The inverse temperature actually used: `beta` clipped below at `min_beta`"
@@ -174,7 +171,7 @@ class LExp(_BetaLagrangian):
                 ): super().__init__(beta, min_beta)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_exp(x, self.beta_eff)
+        return jnp.sum(lagr_exp(x, self.beta_eff))
 
 class LRexp(_BetaLagrangian):
     "Reduced rectified exponential Lagrangian with learnable inverse temperature, whose activation is $(e^{\\beta x}-1)[x>0]$"
@@ -183,7 +180,7 @@ class LRexp(_BetaLagrangian):
                 ): super().__init__(beta, min_beta)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_rexp(x, self.beta_eff)
+        return jnp.sum(lagr_rexp(x, self.beta_eff))
 
 class LTanh(_BetaLagrangian):
     "Reduced log-cosh Lagrangian with learnable inverse temperature, whose activation is $\\tanh(\\beta x)$"
@@ -192,7 +189,12 @@ class LTanh(_BetaLagrangian):
                 ): super().__init__(beta, min_beta)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_tanh(x, self.beta_eff)
+        return jnp.sum(lagr_tanh(x, self.beta_eff))
+    def legendre(self, x: jax.Array, # Input tensor
+                ) -> jax.Array: # Scalar $\\mathbf{g}^\\top\\mathbf{x} - \\mathcal{L}(\\mathbf{x})$
+        "The Legendre transform $\\sum_i \\tanh(z_i)x_i - \\mathcal{L}$ with $z = \\beta x$, written without cancellation: $\\frac1\\beta\\sum_i \\log 2 - \\operatorname{log1p}(e^{-2|z_i|}) - \\frac{2|z_i|}{1+e^{2|z_i|}}$"
+        az = jnp.abs(self.beta_eff * x)
+        return jnp.sum(jnp.log(2.0) - jnp.log1p(jnp.exp(-2 * az)) - 2 * az * jax.nn.sigmoid(-2 * az)) / self.beta_eff
 
 # %% ../nbs/00_lagrangians.ipynb #48c52c6d
 class LSigmoid(_BetaLagrangian):
@@ -202,10 +204,15 @@ class LSigmoid(_BetaLagrangian):
                  min_beta: float = 1e-6, # Lower bound on beta
                 ):
         super().__init__(beta, min_beta)
-        self.scale = _check_positive("LSigmoid", "scale", scale)
+        self.scale = check_positive("LSigmoid", "scale", scale)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_sigmoid(x, self.beta_eff, self.scale)
+        return jnp.sum(lagr_sigmoid(x, self.beta_eff, self.scale))
+    def legendre(self, x: jax.Array, # Input tensor
+                ) -> jax.Array: # Scalar $\\mathbf{g}^\\top\\mathbf{x} - \\mathcal{L}(\\mathbf{x})$
+        "The Legendre transform $\\frac{s}{\\beta}\\sum_i z_i\\sigma(z_i) - \\operatorname{softplus}(z_i)$, written without cancellation as $-\\frac{s}{\\beta}\\sum_i |z_i|\\sigma(-|z_i|) + \\operatorname{softplus}(-|z_i|)$"
+        az = jnp.abs(self.beta_eff * x)
+        return -self.scale * jnp.sum(az * jax.nn.sigmoid(-az) + jax.nn.softplus(-az)) / self.beta_eff
 
 class LSoftmax(_BetaLagrangian):
     "Reduced log-sum-exp Lagrangian with learnable inverse temperature, whose activation is $\\mathrm{softmax}(\\beta x)$ along `axis`"
@@ -214,10 +221,25 @@ class LSoftmax(_BetaLagrangian):
                  min_beta: float = 1e-6, # Lower bound on beta
                 ):
         super().__init__(beta, min_beta)
-        self.axis = _check_axis("LSoftmax", axis)
+        self.axis = check_axis(type(self).__name__, axis)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_softmax(x, self.beta_eff, self.axis)
+        return jnp.sum(lagr_softmax(x, self.beta_eff, self.axis))
+    def legendre(self, x: jax.Array, # Input tensor
+                ) -> jax.Array: # Scalar $\\mathbf{g}^\\top\\mathbf{x} - \\mathcal{L}(\\mathbf{x})$
+        "The Legendre transform $\\mathbf{g}^\\top\\mathbf{x} - \\mathcal{L}$, written without cancellation as the negative entropy $\\frac1\\beta\\sum_i g_i\\log g_i$"
+        z = self.beta_eff * x
+        return jnp.sum(jax.nn.softmax(z, self.axis) * jax.nn.log_softmax(z, self.axis)) / self.beta_eff
+
+class LSoftmaxUnstable(LSoftmax):
+    "Like `LSoftmax`, but through `lagr_softmax_unstable` (no max shift: overflows for $\\beta x \\gtrsim 88$)"
+    def __init__(self, beta: float = 1.0, # Inverse temperature (learnable)
+                 axis: int | tuple | None = -1, # Axis (or axes) over which to apply the softmax
+                 min_beta: float = 1e-6, # Lower bound on beta
+                ): super().__init__(beta, axis, min_beta)
+    def __call__(self, x: jax.Array, # Input tensor
+                ) -> jax.Array: # Output scalar
+        return jnp.sum(lagr_softmax_unstable(x, self.beta_eff, self.axis))
 
 # %% ../nbs/00_lagrangians.ipynb #6e7c21f7
 class _NormLagrangian(tx.Module):
@@ -226,10 +248,12 @@ class _NormLagrangian(tx.Module):
     delta: jax.Array = tx.Parameter.node()
     def __init__(self, gamma: float = 1.0, delta: float = 0.0, axis=-1, eps: float = 1e-5):
         name = type(self).__name__
-        self.gamma = jnp.asarray(_check_positive(name, "gamma", gamma), dtype=jnp.float32)
-        if isinstance(delta, bool) or not isinstance(delta, Real): raise TypeError(f"{name}: delta must be a real number, got delta={delta!r}")
-        self.delta = jnp.asarray(delta, dtype=jnp.float32)
-        self.axis, self.eps = _check_axis(name, axis), _check_positive(name, "eps", eps)
+        self.gamma = jnp.asarray(check_positive(name, "gamma", gamma), dtype=jnp.float32)
+        self.delta = jnp.asarray(check_real(name, "delta", delta), dtype=jnp.float32)
+        self.axis, self.eps = check_axis(name, axis), check_positive(name, "eps", eps)
+    def _total(self, lagr, x):
+        "Sum of the norm terms of every slice (delta left out), plus the delta term once"
+        return jnp.sum(lagr(x, self.gamma, 0.0, self.axis, self.eps)) + jnp.sum(self.delta * x)
 
 class LLayerNorm(_NormLagrangian):
     "Reduced layer-norm Lagrangian with learnable scale and shift, whose activation is $\\gamma\\frac{x-\\bar x}{\\sqrt{\\mathrm{Var}(x)+\\epsilon}}+\\delta$"
@@ -240,7 +264,7 @@ class LLayerNorm(_NormLagrangian):
                 ): super().__init__(gamma, delta, axis, eps)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_layernorm(x, self.gamma, self.delta, self.axis, self.eps)
+        return self._total(lagr_layernorm, x)
 
 class LSphericalNorm(_NormLagrangian):
     "Reduced spherical-norm Lagrangian with learnable scale and shift, whose activation is $\\gamma\\,x/\\lVert x\\rVert+\\delta$"
@@ -251,4 +275,4 @@ class LSphericalNorm(_NormLagrangian):
                 ): super().__init__(gamma, delta, axis, eps)
     def __call__(self, x: jax.Array, # Input tensor
                 ) -> jax.Array: # Output scalar
-        return lagr_spherical_norm(x, self.gamma, self.delta, self.axis, self.eps)
+        return self._total(lagr_spherical_norm, x)

@@ -9,7 +9,6 @@ __all__ = ['IdentityLayer', 'RepuLayer', 'ReluLayer', 'SoftmaxLayer', 'SigmoidLa
 # %% ../nbs/01_layers.ipynb #466dbad7
 import inspect
 import sys
-from numbers import Integral
 
 import jax
 import jax.numpy as jnp
@@ -18,19 +17,10 @@ from fastcore.meta import delegates
 
 from .compat import tx
 from .lagrangians import (
-    LIdentity, LRepu, LRelu, LExp, LRexp, LTanh, LSigmoid, LSoftmax, LLayerNorm, LSphericalNorm, _check_positive)
+    LIdentity, LRepu, LRelu, LExp, LRexp, LTanh, LSigmoid, LSoftmax, LLayerNorm, LSphericalNorm)
+from .checks import check_axis, check_bool, check_pos_int, check_positive, check_shape
 
 # %% ../nbs/01_layers.ipynb #91090a5e
-def _check_shape(owner, shape):
-    "Return `shape` as a tuple of ints, or raise naming `owner` unless it is a non-empty tuple/list of positive ints"
-    if isinstance(shape, Integral) and not isinstance(shape, bool):
-        raise TypeError(f"{owner}: shape must be a tuple of positive ints, got the int {shape!r}; use ({shape},) for a vector")
-    if not isinstance(shape, (tuple, list)) or not all(isinstance(d, Integral) and not isinstance(d, bool) for d in shape):
-        raise TypeError(f"{owner}: shape must be a tuple of positive ints, got shape={shape!r}")
-    if len(shape) == 0 or any(d < 1 for d in shape):
-        raise ValueError(f"{owner}: shape must be a non-empty tuple of positive ints, got shape={tuple(shape)!r}")
-    return tuple(int(d) for d in shape)
-
 def _lagr_params(factory):
     "The keyword arguments that `factory` takes, as `{name: inspect.Parameter}`, and whether it takes `**kwargs`"
     init = factory.__init__ if isinstance(factory, type) else factory
@@ -71,11 +61,12 @@ class Layer(tx.Module):
                  **lagrangian_kwargs, # Keyword arguments of the Lagrangian class (only with a class, not with an instance)
                 ):
         owner = type(self).__name__
-        self.shape = _check_shape(owner, shape)
-        self.tau = _check_positive(owner, "tau", tau)
-        if not isinstance(use_bias, bool): raise TypeError(f"{owner}: use_bias must be True or False, got use_bias={use_bias!r}")
-        self.use_bias = use_bias
+        self.shape = check_shape(owner, shape)
+        self.tau = check_positive(owner, "tau", tau)
+        self.use_bias = check_bool(owner, "use_bias", use_bias)
         self.lagrangian = _build_lagrangian(owner, lagrangian, lagrangian_kwargs)
+        if hasattr(self.lagrangian, "axis"):  # a softmax or norm along an axis the state must have
+            check_axis(f"{owner} of shape {self.shape}", self.lagrangian.axis, ndim=len(self.shape))
         self.bias = None
 
     def __call__(self, x: jax.Array, # State: one sample of shape `shape`, or a batch `(..., *shape)`
@@ -92,6 +83,9 @@ def _check_state(self: Layer, x, method):
     if x.ndim < n or x.shape[x.ndim - n:] != self.shape:
         raise ValueError(f"{type(self).__name__}.{method}: expected a state of shape {self.shape} (with optional leading "
                          f"batch dimensions), got shape {x.shape}")
+    if jnp.issubdtype(x.dtype, jnp.complexfloating):
+        raise TypeError(f"{type(self).__name__}.{method}: states must be real, got dtype {x.dtype}; "
+                        f"pass the real part (x.real) if that is what you mean")
     if not jnp.issubdtype(x.dtype, jnp.floating): x = x.astype(jnp.float32)
     return x
 
@@ -132,7 +126,9 @@ Layer.activation = Layer.g
 def energy(self: Layer, x: jax.Array, # State: one sample of shape `shape`, or a batch `(..., *shape)`
           ) -> jax.Array: # Scalar: the energy, summed over the batch
     "The layer's energy $g^\\top(x-b) - \\mathcal{L}(x-b)$, the Legendre transform of its Lagrangian"
+    legendre = getattr(self.lagrangian, "legendre", None)  # a cancellation-free form, where the Lagrangian has one
     def energy1(y):
+        if legendre is not None: return legendre(y)
         lagr, g = jax.value_and_grad(self.lagrangian)(y)
         return jnp.sum(g * y) - lagr
     return jnp.sum(self._per_sample(energy1, self._centered(x, "energy")))
@@ -158,11 +154,7 @@ def init_state(self: Layer, bs: int | None = None, # Batch size; None for a sing
               ) -> jax.Array: # float32 array of shape `shape`, or `(bs, *shape)`
     "An initial state for the layer: zeros, or standard-normal samples when `rng` is given"
     owner = type(self).__name__
-    if bs is None: shape = self.shape
-    elif isinstance(bs, Integral) and not isinstance(bs, bool):
-        if bs < 1: raise ValueError(f"{owner}.init_state: bs must be a positive int (or None for one unbatched sample), got bs={bs!r}")
-        shape = (int(bs), *self.shape)
-    else: raise TypeError(f"{owner}.init_state: bs must be a positive int or None, got bs={bs!r}")
+    shape = self.shape if bs is None else (check_pos_int(f"{owner}.init_state", "bs", bs), *self.shape)
     if rng is None: return jnp.zeros(shape, jnp.float32)
     if not isinstance(rng, jax.Array): raise TypeError(f"{owner}.init_state: rng must be a jax PRNG key or None, got rng={rng!r}")
     return jax.random.normal(rng, shape, jnp.float32)
