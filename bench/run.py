@@ -27,6 +27,7 @@ import numpy as np
 
 import hamux
 from hamux.ham import HAM, _run
+from hamux.lagrangians import LSoftmax
 from hamux.layers import IdentityLayer, ReluLayer, SoftmaxLayer, TanhLayer
 from hamux.synapses import DenseMatrixSynapseWithHiddenLayer, DenseSynapse
 
@@ -53,7 +54,8 @@ def make_ham(w, weights):
         if s[0] == "dense":
             synapses.append(DenseSynapse(W_init=_const(W))); connections.append(((s[1], s[2]), idx))
         else:
-            synapses.append(DenseMatrixSynapseWithHiddenLayer(s[2], W_init=_const(W))); connections.append(((s[1],), idx))
+            hidden = DenseMatrixSynapseWithHiddenLayer(s[2], hidden_lagrangian=LSoftmax(), W_init=_const(W.T))  # Ws[0] is (size, nhid)
+            synapses.append(hidden); connections.append(((s[1],), idx))
     return HAM(layers, synapses, connections).init_params(0)
 
 

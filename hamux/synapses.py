@@ -56,6 +56,15 @@ def _tokens(g):
     "A layer's activations as tokens: a vector is one token, `(..., d)` becomes `(prod(...), d)`"
     return g.reshape(-1, g.shape[-1])
 
+def _as_weight(owner, name, value):
+    "A weight as a float32 array: real numbers only, all finite"
+    arr = jnp.asarray(value)
+    if not (jnp.issubdtype(arr.dtype, jnp.floating) or jnp.issubdtype(arr.dtype, jnp.integer)):
+        raise TypeError(f"{owner}.{name} must be an array of real numbers, got dtype {arr.dtype}")
+    arr = arr.astype(jnp.float32)
+    if not bool(jnp.all(jnp.isfinite(arr))): raise ValueError(f"{owner}.{name} must be finite in float32, got non-finite values")
+    return arr
+
 def _describe(value):
     "How a parameter value looks, for error messages: its shape, or the shapes in a tuple"
     if isinstance(value, (tuple, list)): return f"a {type(value).__name__} of {len(value)}: ({', '.join(_describe(v) for v in value)})"
@@ -97,6 +106,30 @@ class Synapse(tx.Module):
         if shapes is None: raise ValueError(f"{type(self).__name__}.param_shapes: not initialized; pass the layer shapes")
         self.check_shapes(*shapes)
         return self._param_shapes(shapes)
+
+    def with_weights(self, **params) -> "Synapse": # A copy of the synapse with these parameters
+        "A copy of this initialized synapse with parameters replaced (e.g. `Ws=(X,)`), each checked against the shape the layers call for"
+        name = type(self).__name__
+        if self.layer_shapes is None:
+            raise ValueError(f"{name}.with_weights: initialize the synapse first (`HAM.init_params` or `syn.init`), so that its layer shapes are known")
+        spec = self._param_shapes(self.layer_shapes)
+        unknown = [k for k in params if k not in spec]
+        if unknown: raise TypeError(f"{name}.with_weights: no parameter {unknown[0]!r}; its parameters are {', '.join(spec) or 'none'}")
+        new = self.copy()
+        for pname, value in params.items():
+            want = spec[pname]
+            if isinstance(want, list):
+                if not isinstance(value, (tuple, list)) or len(value) != len(want):
+                    raise ValueError(f"{name}.{pname} must be a tuple of {len(want)} arrays of shapes {tuple(want)} for layers of shapes "
+                                     f"{self.layer_shapes}, got {_describe(value)}")
+                value = tuple(_as_weight(name, f"{pname}[{i}]", v) for i, v in enumerate(value))
+            else: value = _as_weight(name, pname, value)
+            *path, last = pname.split(".")
+            obj = new
+            for part in path: obj = getattr(obj, part)
+            setattr(obj, last, value)
+        new._check_params()
+        return new
 
     def _check_layer_shapes(self, shapes): "Subclass hook: shape rules beyond the number of layers"
     def _param_shapes(self, shapes): return {}  # subclass hook: {dotted name: shape or [shapes]}
