@@ -182,7 +182,7 @@ class SimpleDenseSynapse(Synapse):
                  W_init: tp.Callable | None = None, # Initializer `(key, shape, dtype) -> array` for `W`, instead of `normal(stdinit)`
                 ):
         super().__init__()
-        self.W_init = _check_init(type(self).__name__, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(type(self).__name__, W_init, stdinit), float(stdinit)
         self.W = None  # (size_1, size_2); created at init
 
     def _param_shapes(self, shapes): return {"W": (int(np.prod(shapes[0])), int(np.prod(shapes[1])))}
@@ -208,7 +208,7 @@ class DenseSynapse(Synapse):
         super().__init__()
         name = type(self).__name__
         self.flatten_args = check_bool(name, "flatten_args", flatten_args)
-        self.W_init = _check_init(name, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(name, W_init, stdinit), float(stdinit)
         self.W = None  # (size_1, ..., size_k) if flatten_args else (d_1, ..., d_k); created at init
 
     def _check_layer_shapes(self, shapes):
@@ -250,7 +250,7 @@ class DenseMatrixSynapseWithHiddenLayer(Synapse):
         self.nhid = check_pos_int(name, "nhid", nhid)
         self.hidden_lagrangian = _check_lagrangian(name, hidden_lagrangian)
         self.do_ravel, self.do_norm = check_bool(name, "do_ravel", do_ravel), check_bool(name, "do_norm", do_norm)
-        self.W_init = _check_init(name, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(name, W_init, stdinit), float(stdinit)
         self.Ws = None  # tuple: Ws[i] of shape (size_i, nhid), or (d_i, nhid) with do_ravel=False; created at init
 
     def _check_layer_shapes(self, shapes):
@@ -293,7 +293,7 @@ class DenseTensorSynapseWithHiddenLayer(Synapse):
         name = type(self).__name__
         self.nhid, self.num_heads = check_pos_int(name, "nhid", nhid), check_pos_int(name, "num_heads", num_heads)
         self.hidden_lagrangian = _check_lagrangian(name, hidden_lagrangian)
-        self.W_init = _check_init(name, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(name, W_init, stdinit), float(stdinit)
         self.W = None  # (num_heads, nhid, size_1, ..., size_k); created at init
 
     def _param_shapes(self, shapes): return {"W": (self.num_heads, self.nhid, *(int(np.prod(s)) for s in shapes))}
@@ -453,7 +453,7 @@ class _AttentionBase(Synapse):
         self.num_heads, self.zspace_dim = check_pos_int(name, "num_heads", num_heads), check_pos_int(name, "zspace_dim", zspace_dim)
         self.hidden_lagrangian = _check_lagrangian(name, hidden_lagrangian)
         self.do_qk_norm = check_bool(name, "do_qk_norm", do_qk_norm)
-        self.W_init = _check_init(name, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(name, W_init, stdinit), float(stdinit)
         self.Wq, self.Wk = None, None  # (num_heads, zspace_dim, Dq), (num_heads, zspace_dim, Dk); created at init
         self.qk_norm_scale, self.qk_norm_bias = None, None  # (zspace_dim,) each, with do_qk_norm
 
@@ -552,7 +552,7 @@ class BinaryMixerSynapse(Synapse):
         name = type(self).__name__
         self.num_heads, self.zspace_dim = check_pos_int(name, "num_heads", num_heads), check_pos_int(name, "zspace_dim", zspace_dim)
         self.hidden_lagrangian = _check_lagrangian(name, hidden_lagrangian)
-        self.W_init = _check_init(name, W_init, stdinit)
+        self.W_init, self.stdinit = _check_init(name, W_init, stdinit), float(stdinit)
         self.W = None  # (num_heads, zspace_dim, D1, D2); created at init
 
     def _check_layer_shapes(self, shapes):
