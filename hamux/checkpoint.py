@@ -8,19 +8,25 @@ __all__ = ['CHECKPOINT_FORMAT_VERSION', 'CheckpointError', 'describe', 'save_che
 
 # %% ../nbs/06_checkpoint.ipynb #7079ceb9
 import contextlib
+import errno
 import hashlib
 import json
 import math
 import os
+import secrets
 import struct
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import jax
 import flax.serialization
 
+from fastcore.basics import patch
+
+from .checks import check_bool
 from .compat import tx
+from .ham import HAM
 
 # %% ../nbs/06_checkpoint.ipynb #52ad8945
 class CheckpointError(ValueError):
@@ -192,14 +198,14 @@ def _decode(data: bytes, name: str) -> dict:
         raise fail("not a hamux checkpoint (it does not start with the checkpoint signature)")
     magic, version, length, digest = _HEADER.unpack_from(data)
     if magic != _MAGIC: raise fail("not a hamux checkpoint (it does not start with the checkpoint signature)")
-    if version > CHECKPOINT_FORMAT_VERSION:
-        raise fail(f"written in checkpoint format version {version}, newer than the newest this hamux reads "
-                   f"({CHECKPOINT_FORMAT_VERSION}); upgrade hamux to load it")
-    if version < 1: raise fail(f"corrupted: invalid format version {version}")
     payload = data[_HEADER.size:]
     if len(payload) < length: raise fail(f"truncated: {len(payload)} of {length} payload bytes present")
     if len(payload) > length: raise fail(f"corrupted: {len(payload) - length} unexpected bytes after the payload")
     if _digest(version, payload) != digest: raise fail("corrupted: checksum mismatch (the content was damaged)")
+    if version > CHECKPOINT_FORMAT_VERSION:          # only now is the version known to be the one that was written
+        raise fail(f"written in checkpoint format version {version}, newer than the newest this hamux reads "
+                   f"({CHECKPOINT_FORMAT_VERSION}); upgrade hamux to load it")
+    if version < 1: raise fail(f"corrupted: invalid format version {version}")
     try: content = flax.serialization.msgpack_restore(payload)
     except Exception as e: raise fail(f"corrupted: payload is not valid msgpack ({type(e).__name__}: {e})") from None
     kinds = dict(hamux_version=str, architecture=str, metadata=str, params=dict)
@@ -228,11 +234,23 @@ def _write_all(f, data: bytes):
     view = memoryview(data)
     for i in range(0, len(view), _CHUNK): f.write(view[i:i + _CHUNK])
 
-def _new_file_mode(path: Path) -> int:
-    "Permissions for the checkpoint: those of the file it replaces, or the default for new files under the umask"
-    if path.exists(): return path.stat().st_mode & 0o7777
-    umask = os.umask(0); os.umask(umask)
-    return 0o666 & ~umask
+def _target(path: Path) -> Path:
+    "The file a save to `path` writes: `path`, or, when `path` is a symbolic link, the file it points to (links are written through)"
+    if not path.is_symlink(): return path
+    target = Path(os.path.realpath(path))
+    if target.is_symlink(): raise OSError(errno.ELOOP, f"save_checkpoint: {str(path)!r} is a symbolic link that never reaches a file")
+    return target
+
+def _create_temp(directory: Path, name: str, private: bool) -> tuple:
+    """Create a new, empty temporary file next to `name` and open it for writing; return `(fd, path)`.
+    Its mode is 0o666 filtered by the process umask (the mode of a new file), or 0o600 when `private`;
+    the umask is applied by the OS and never read or changed, so other threads are not affected."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = directory / f".{name}.{secrets.token_hex(6)}.tmp"
+        try: return os.open(tmp, flags, 0o600 if private else 0o666), tmp
+        except FileExistsError: continue
+    raise FileExistsError(f"save_checkpoint: could not create a temporary file in {str(directory)!r}")
 
 def _fsync_dir(directory: Path):
     "Make the rename durable by syncing the directory entry (POSIX; a no-op where directories cannot be opened)"
@@ -242,18 +260,38 @@ def _fsync_dir(directory: Path):
         try: os.fsync(fd)
         finally: os.close(fd)
 
-def _atomic_write(path: Path, data: bytes):
-    "Replace `path` by a file holding `data`, so that a failure at any point leaves the old file as it was"
+def _exists_error(path):
+    return FileExistsError(f"save_checkpoint: {str(path)!r} already exists and overwrite=False; "
+                           "pass overwrite=True to replace it, or choose another name")
+
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}   # file systems without hard links
+
+def _publish(tmp: Path, path: Path, overwrite: bool):
+    "Move the finished `tmp` to `path` atomically; without `overwrite`, fail if `path` exists (even if it appeared meanwhile)"
+    if overwrite: os.replace(tmp, path); return
+    if hasattr(os, "link"):
+        try: os.link(tmp, path); os.unlink(tmp); return      # atomic "create unless it exists"
+        except FileExistsError: raise _exists_error(path) from None
+        except OSError as e:
+            if e.errno not in _NO_HARD_LINKS: raise
+    if path.exists(): raise _exists_error(path)              # no hard links here: check, then rename
+    os.replace(tmp, path)
+
+def _atomic_write(path: Path, data: bytes, overwrite: bool = True):
+    "Replace `path` (or the file it links to) by a file holding `data`, so that a failure at any point leaves the old file as it was"
+    path = _target(path)
     directory = path.parent
     if not directory.is_dir(): raise FileNotFoundError(f"save_checkpoint: directory {str(directory)!r} does not exist")
-    mode = _new_file_mode(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir(): raise IsADirectoryError(f"save_checkpoint: {str(path)!r} is a directory; give the path of a file in it")
+    old_mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    if old_mode is not None and not overwrite: raise _exists_error(path)
+    fd, tmp = _create_temp(directory, path.name, private=old_mode is not None)
     try:
         with os.fdopen(fd, "wb") as f:
             _write_all(f, data)
             f.flush(); os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        if old_mode is not None: os.chmod(tmp, old_mode)    # the replaced file's permissions
+        _publish(tmp, path, overwrite)
     except BaseException:            # also KeyboardInterrupt: never leave the temporary file behind
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
@@ -263,13 +301,15 @@ def _atomic_write(path: Path, data: bytes):
 def save_checkpoint(path: str | os.PathLike, # File to write; its directory must exist. An existing file is replaced atomically
                     module: tx.Module, # The (initialized) module whose parameters to save
                     metadata: dict | None = None, # JSON-able information stored alongside, e.g. {"epoch": 10}
+                    overwrite: bool = True, # Replace an existing file; False raises FileExistsError instead
                    ) -> Path: # The path written
     "Save `module`'s parameters and a description of its architecture to `path`, atomically and without pickle"
     _check_module("save_checkpoint", module)
     if not isinstance(path, (str, os.PathLike)): raise TypeError(f"save_checkpoint: path must be a str or os.PathLike, got {path!r}")
+    overwrite = check_bool("save_checkpoint", "overwrite", overwrite)
     path = Path(path)
     data = _encode(module, metadata)          # everything that can fail on the content fails before the disk is touched
-    _atomic_write(path, data)
+    _atomic_write(path, data, overwrite)
     return path
 
 # %% ../nbs/06_checkpoint.ipynb #371192a4
@@ -305,3 +345,78 @@ def load_checkpoint(path: str | os.PathLike, # Checkpoint file written by `save_
         new = np.array(saved[p])                   # a writable copy, independent of the file's buffer
         return jax.device_put(new, old.sharding) if isinstance(old, jax.Array) else new
     return _walk(module, restore)
+
+# %% ../nbs/06_checkpoint.ipynb #a925feda
+def _ham_initialized(ham) -> bool:
+    "Whether every layer of `ham`, and every synapse a connection uses, has its parameters"
+    used = {s for _, s in ham.connections}
+    return all(m.initialized for m in [*ham.layers, *(ham.synapses[s] for s in used)])
+
+def _initialized_ham(owner, ham):
+    "`ham`, or a copy with parameters created by `init_params(0)` if it has none yet"
+    if not isinstance(ham, HAM): raise TypeError(f"{owner}: needs a hamux HAM, got {type(ham).__name__}")
+    return ham if _ham_initialized(ham) else ham.init_params(0)
+
+def _require_initialized(owner, ham):
+    if not _ham_initialized(ham):
+        raise ValueError(f"{owner}: the HAM has no parameters yet; create them first with `ham = ham.init_params(seed)`")
+
+# %% ../nbs/06_checkpoint.ipynb #7ad3bc85
+@patch
+def to_state_dict(self: HAM) -> dict: # `{path: numpy array}` for every parameter, sorted by path
+    "The HAM's parameters as a plain dict of numpy arrays (copies), keyed by their path such as `'synapses[0].W'`"
+    _require_initialized("HAM.to_state_dict", self)
+    return {p: np.array(jax.device_get(x)) for p, x in _params(self).items()}
+
+# %% ../nbs/06_checkpoint.ipynb #9376216c
+def _describe_array(x): return f"shape {tuple(x.shape)} and dtype {x.dtype}"
+
+@patch
+def load_state_dict(self: HAM,
+                    state_dict: Mapping, # `{path: array}` as from `to_state_dict`: every parameter of the HAM, nothing else
+                   ) -> HAM: # A copy of this HAM holding the state dict's parameters (created first if it has none)
+    "The HAM with the parameters of `state_dict`, after checking that its keys, shapes and dtypes are exactly the HAM's"
+    owner = "HAM.load_state_dict"
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"{owner}: state_dict must be a dict {{path: array}} as from to_state_dict(), got {type(state_dict).__name__}")
+    bad_keys = [k for k in state_dict if not isinstance(k, str)]
+    if bad_keys: raise TypeError(f"{owner}: the keys of state_dict must be parameter paths (str), got {bad_keys[0]!r}")
+    ham = _initialized_ham(owner, self)
+    current, diffs, arrays = _params(ham), [], {}
+    for p in sorted(set(current) - set(state_dict)): diffs.append(f"parameter {p}: missing from the state dict (the HAM has it, with {_describe_array(current[p])})")
+    for p in sorted(set(state_dict) - set(current)): diffs.append(f"key {p!r}: not a parameter of this HAM")
+    for p in sorted(set(state_dict) & set(current)):
+        v = state_dict[p]
+        arr = v if isinstance(v, np.ndarray) else np.asarray(jax.device_get(v)) if isinstance(v, jax.Array) else None
+        if arr is None or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+            raise TypeError(f"{owner}: state_dict[{p!r}] must be a numpy or jax array, got {type(v).__name__}: {v!r:.60}")
+        want = current[p]
+        if tuple(arr.shape) != tuple(want.shape):
+            diffs.append(f"parameter {p}: shape {tuple(arr.shape)} in the state dict, {tuple(want.shape)} in the HAM")
+        elif arr.dtype != want.dtype:
+            diffs.append(f"parameter {p}: dtype {arr.dtype} in the state dict, {want.dtype} in the HAM; cast it with .astype('{want.dtype}')")
+        arrays[p] = arr
+    if diffs:
+        listed = diffs[:_MAX_LISTED] + ([f"... and {len(diffs) - _MAX_LISTED} more"] if len(diffs) > _MAX_LISTED else [])
+        raise CheckpointError(f"{owner}: the state dict does not fit this HAM: " + "; ".join(listed))
+    def restore(p, old):
+        new = np.array(arrays[p])                 # a copy: later changes to the state dict do not reach the HAM
+        return jax.device_put(new, old.sharding) if isinstance(old, jax.Array) else new
+    return _walk(ham, restore)
+
+# %% ../nbs/06_checkpoint.ipynb #161e3bb9
+@patch
+def save_state_dict(self: HAM,
+                    fname: str | os.PathLike, # File to write (a hamux checkpoint); its directory must exist
+                    overwrite: bool = True, # Replace an existing file; False raises FileExistsError instead
+                   ) -> Path: # The path written
+    "Save the HAM's parameters and architecture to `fname` with `save_checkpoint`: atomically, without pickle"
+    _require_initialized("HAM.save_state_dict", self)
+    return save_checkpoint(fname, self, overwrite=overwrite)
+
+@patch
+def load_ckpt(self: HAM,
+              ckpt_f: str | os.PathLike, # A checkpoint written by `save_state_dict` (or `save_checkpoint`) for this architecture
+             ) -> HAM: # A copy of this HAM holding the file's parameters (created first if it has none)
+    "The HAM with the parameters saved in `ckpt_f`, after checking that the file's architecture is this HAM's"
+    return load_checkpoint(ckpt_f, _initialized_ham("HAM.load_ckpt", self))

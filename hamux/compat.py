@@ -14,16 +14,48 @@ import flax.linen.initializers as _flax_inits
 import flax.linen.linear as _flax_linear
 
 # %% ../nbs/99_compat.ipynb #2424045f
+class _FreezingFlaxModule:
+    "A flax linen module whose `init`, `init_with_output` and `apply` give their variables as `FrozenDict`s, as treex 0.6.12 expects"
+    __slots__ = ("_module",)
+    def __init__(self, module): object.__setattr__(self, "_module", module)
+    def __getattr__(self, name): return getattr(self._module, name)
+    def __repr__(self): return f"_FreezingFlaxModule({self._module!r})"
+    def init(self, *args, **kwargs): return flax.core.freeze(self._module.init(*args, **kwargs))
+    def init_with_output(self, *args, **kwargs):
+        out, variables = self._module.init_with_output(*args, **kwargs)
+        return out, flax.core.freeze(variables)
+    def apply(self, *args, mutable=False, **kwargs):
+        out = self._module.apply(*args, mutable=mutable, **kwargs)
+        if mutable is False: return out           # flax returns the output alone, without variables
+        y, variables = out
+        return y, flax.core.freeze(variables)
+
+_TREEX_FLAX_WRAPPERS = ("Conv", "ConvTranspose", "Dropout", "Embed", "Linear", "BatchNorm", "LayerNorm", "GroupNorm")
+
+def _freeze_treex_flax_calls(treex) -> bool:
+    "Give treex's flax wrappers freezing flax modules; False if that was already done"
+    if getattr(treex.FlaxModule, "_hamux_freezing", False): return False
+    for name in _TREEX_FLAX_WRAPPERS:
+        cls = getattr(treex, name)
+        fget = cls.__dict__["module"].fget
+        cls.module = property(lambda self, fget=fget: _FreezingFlaxModule(fget(self)), doc=fget.__doc__)
+    init = treex.FlaxModule.__init__
+    def __init__(self, module, *args, **kwargs):
+        init(self, module, *args, **kwargs)
+        self.module = type(self.module)(_FreezingFlaxModule(self.module.value))   # treeo's Hashable around the proxy
+    treex.FlaxModule.__init__, treex.FlaxModule._hamux_freezing = __init__, True
+    return True
+
+# %% ../nbs/99_compat.ipynb #f74fc9bf
 def apply_treex_shims() -> list: # Names of the shims that changed something
-    "Patch jax and flax so that treex 0.6.12 imports and runs; each shim is a no-op where not needed"
+    "Patch jax, flax and treex so that treex 0.6.12 imports and runs; each shim is a no-op where not needed"
     applied = []
     lax_numpy = importlib.import_module("jax._src.numpy.lax_numpy")
     if not hasattr(lax_numpy, "ndarray"):
         lax_numpy.ndarray = jax.Array; applied.append("jax_ndarray")
     if not hasattr(_flax_linear, "zeros"):
         _flax_linear.zeros = _flax_inits.zeros; applied.append("flax_linear_zeros")
-    if not flax.config.flax_return_frozendict:
-        flax.config.update("flax_return_frozendict", True); applied.append("flax_frozendict")
+    if _freeze_treex_flax_calls(importlib.import_module("treex")): applied.append("treex_frozen_variables")
     return applied
 
 _applied = apply_treex_shims()

@@ -8,26 +8,30 @@ __all__ = ['DIGITS_CLASSES', 'stratified_split', 'DigitsSplits', 'load_digits_sp
 # %% ../nbs/04_data.ipynb #068ae793
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
 import jax
 import jax.numpy as jnp
 
+from .checks import check_bool, check_int, check_pos_int, check_positive, check_real, check_seed
+
 # %% ../nbs/04_data.ipynb #bc0fb059
 def _check_test_frac(owner, test_frac):
     "Return `test_frac` as a float, or raise naming `owner` unless it is a real number strictly between 0 and 1"
-    if isinstance(test_frac, bool) or not isinstance(test_frac, Real):
-        raise TypeError(f"{owner}: test_frac must be a number in (0, 1), got test_frac={test_frac!r}")
-    if not 0 < test_frac < 1: raise ValueError(f"{owner}: test_frac must be in (0, 1), got test_frac={test_frac!r}")
-    return float(test_frac)
+    check_real(owner, "test_frac", test_frac)       # a real number, finite (TypeError / ValueError otherwise)
+    if not 0 < float(test_frac) < 1: raise ValueError(f"{owner}: test_frac must be in (0, 1), got test_frac={test_frac!r}")
+    return float(test_frac)                          # the float64 value: the split's size is computed from it
 
-def _check_int(owner, name, value, lo):
-    "Return `value` as an int, or raise naming `owner` and `name` unless it is an integer >= `lo`"
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{owner}: {name} must be an integer >= {lo}, got {name}={value!r}")
-    if value < lo: raise ValueError(f"{owner}: {name} must be >= {lo}, got {name}={value!r}")
-    return int(value)
+def _as_array(owner, name, a) -> np.ndarray | jax.Array:
+    "`a` as a numpy (or jax) array of numbers or bools: a python list is converted, anything else non-numeric raises TypeError"
+    if isinstance(a, (np.ndarray, jax.Array)): arr = a
+    else:
+        try: arr = np.asarray(a)
+        except (ValueError, TypeError) as e:         # e.g. a ragged list
+            raise TypeError(f"{owner}: {name} must be an array (or a list that numpy turns into one), got {type(a).__name__}: {e}") from None
+    if not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be an array of numbers, got dtype {arr.dtype}: {a!r:.60}")
+    return arr
 
 # %% ../nbs/04_data.ipynb #2c85bfa0
 def stratified_split(labels: np.ndarray, # Integer class labels, shape (N,)
@@ -36,10 +40,12 @@ def stratified_split(labels: np.ndarray, # Integer class labels, shape (N,)
                     ) -> tuple: # Sorted index arrays `(train_idx, test_idx)` that partition `range(N)`
     "Split `range(len(labels))` into train and test indices with every class in both, in proportion to its size"
     test_frac = _check_test_frac("stratified_split", test_frac)
-    seed = _check_int("stratified_split", "seed", seed, 0)
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"stratified_split: labels must be a 1-d integer array, got shape {labels.shape} and dtype {labels.dtype}")
+    seed = check_int("stratified_split", "seed", seed, 0)
+    labels = np.asarray(_as_array("stratified_split", "labels", labels))
+    if labels.ndim != 1: raise ValueError(f"stratified_split: labels must be a 1-d integer array, got shape {labels.shape}")
+    if labels.size == 0: raise ValueError("stratified_split: labels is empty; it needs at least 2 examples of each class, one for each split")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"stratified_split: labels must be a 1-d integer array, got dtype {labels.dtype}; pass integer class labels (e.g. labels.astype(int))")
     classes, counts = np.unique(labels, return_counts=True)
     n, k = len(labels), len(classes)
     if counts.min() < 2:
@@ -80,8 +86,8 @@ def load_digits_splits(test_frac: float = 0.2, # Fraction of the images in the t
                       ) -> DigitsSplits: # Numpy arrays `x_train, y_train, x_test, y_test`
     "scikit-learn's bundled 8x8 handwritten digits, split into stratified train and test sets"
     test_frac = _check_test_frac("load_digits_splits", test_frac)
-    seed = _check_int("load_digits_splits", "seed", seed, 0)
-    if not isinstance(flatten, bool): raise TypeError(f"load_digits_splits: flatten must be True or False, got flatten={flatten!r}")
+    seed = check_int("load_digits_splits", "seed", seed, 0)
+    flatten = check_bool("load_digits_splits", "flatten", flatten)
     try: from sklearn.datasets import load_digits
     except ImportError as e:
         raise ImportError("load_digits_splits needs scikit-learn (pip install scikit-learn); it ships the digits data set") from e
@@ -94,20 +100,24 @@ def load_digits_splits(test_frac: float = 0.2, # Fraction of the images in the t
 
 # %% ../nbs/04_data.ipynb #c8d273cf
 def show_digits(xs: np.ndarray, # Images, shape (N, 64) or (N, 8, 8)
-                labels: np.ndarray | None = None, # Labels shown above the images, shape (N,)
+                labels: np.ndarray | None = None, # Labels (or any titles) shown above the images, shape (N,)
                 n: int = 30, # Number of images to show (at most N)
                 ncols: int = 10, # Number of images per row
                 size: float = 0.9, # Width and height of one image, in inches
                ): # The matplotlib figure
     "Draw the first `n` digit images in a grid, each titled with its label"
     import matplotlib.pyplot as plt
-    xs = np.asarray(xs)
+    xs = np.asarray(_as_array("show_digits", "xs", xs))
     if xs.ndim == 2 and xs.shape[1] == 64: xs = xs.reshape(-1, 8, 8)
     if xs.ndim != 3 or xs.shape[1:] != (8, 8): raise ValueError(f"show_digits: xs must have shape (N, 64) or (N, 8, 8), got {xs.shape}")
-    if labels is not None and len(labels) != len(xs):
-        raise ValueError(f"show_digits: labels has {len(labels)} entries but xs has {len(xs)} images")
-    n = min(_check_int("show_digits", "n", n, 1), len(xs))
-    ncols = min(_check_int("show_digits", "ncols", ncols, 1), n)
+    if len(xs) == 0: raise ValueError(f"show_digits: xs has no images (shape {xs.shape}); give at least one")
+    if labels is not None:
+        labels = np.asarray(labels)                              # numbers or strings: each is shown as a title
+        if labels.ndim != 1 or len(labels) != len(xs):
+            raise ValueError(f"show_digits: labels has shape {labels.shape}, but xs has {len(xs)} images; give one label per image, shape ({len(xs)},)")
+    n = min(check_pos_int("show_digits", "n", n), len(xs))
+    ncols = min(check_pos_int("show_digits", "ncols", ncols), n)
+    size = check_positive("show_digits", "size", size)
     nrows = math.ceil(n / ncols)
     fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.2) * nrows), squeeze=False)
     for i, ax in enumerate(axs.flat):
@@ -124,9 +134,10 @@ def one_hot(labels: jax.Array, # Integer class labels, any shape
             dtype=jnp.float32, # Dtype of the result
            ) -> jax.Array: # One-hot rows, shape `labels.shape + (n_classes,)`
     "One-hot encode integer `labels`, raising on labels outside `0..n_classes-1`"
-    n_classes = _check_int("one_hot", "n_classes", n_classes, 1)
-    if not jnp.issubdtype(jnp.result_type(labels), jnp.integer):
-        raise TypeError(f"one_hot: labels must be integers, got dtype {jnp.result_type(labels)}")
+    n_classes = check_pos_int("one_hot", "n_classes", n_classes)
+    if not isinstance(labels, jax.core.Tracer): labels = _as_array("one_hot", "labels", labels)
+    if not jnp.issubdtype(labels.dtype, jnp.integer):
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}; pass integer class labels (e.g. labels.astype(int))")
     if not isinstance(labels, jax.core.Tracer):
         arr = np.asarray(labels)
         bad = arr[(arr < 0) | (arr >= n_classes)]
@@ -142,16 +153,14 @@ class Batches:
                  drop_last: bool = False, # Drop the last batch when it has fewer than `batch_size` examples
                 ):
         if not arrays: raise ValueError("Batches: give at least one array")
+        arrays = tuple(_as_array("Batches", f"array {i}", a) for i, a in enumerate(arrays))
         ns = [np.shape(a)[0] if np.ndim(a) > 0 else None for a in arrays]
         if None in ns: raise ValueError(f"Batches: array {ns.index(None)} is a scalar; every array needs a first (example) dimension")
         if len(set(ns)) > 1: raise ValueError(f"Batches: arrays must have the same first dimension, got lengths {ns}")
         self.arrays, self.n = arrays, ns[0]
-        self.batch_size = _check_int("Batches", "batch_size", batch_size, 1)
-        if not isinstance(drop_last, bool): raise TypeError(f"Batches: drop_last must be True or False, got drop_last={drop_last!r}")
-        self.drop_last = drop_last
-        if isinstance(key, Integral) and not isinstance(key, bool): key = jax.random.PRNGKey(key)
-        elif key is not None and not isinstance(key, jax.Array):
-            raise TypeError(f"Batches: key must be a jax PRNG key, an int seed or None, got key={key!r}")
+        self.batch_size = check_pos_int("Batches", "batch_size", batch_size)
+        self.drop_last = check_bool("Batches", "drop_last", drop_last)
+        if key is not None and not isinstance(check_seed("Batches", "key", key), jax.Array): key = jax.random.PRNGKey(key)
         self.key = key
 
     def __len__(self) -> int:

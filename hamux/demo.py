@@ -8,8 +8,10 @@ __all__ = ['memory_ham', 'occlude', 'complete', 'load_classifier', 'demo_figure'
 # %% ../nbs/07_demo.ipynb #d974fd2e
 import importlib.util
 import json
+import os
+import sys
+import tempfile
 import time
-from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ import jax.numpy as jnp
 import optax
 from fastcore.script import call_parse
 
+from .checks import check_bool, check_int, check_pos_int, check_positive, check_real, check_seed
 from .ham import HAM, RunResult
 from .lagrangians import LSoftmax
 from .layers import IdentityLayer
@@ -27,19 +30,28 @@ from .checkpoint import save_checkpoint, load_checkpoint, read_checkpoint_info
 from .training import image_label_ham, classification_loss, label_logits, fit, evaluate
 
 # %% ../nbs/07_demo.ipynb #5d9f508c
+def _float_array(owner, name, x) -> jax.Array:
+    "`x` as a float32 jax array of finite real numbers (lists are converted); else TypeError or ValueError"
+    try: arr = np.asarray(x)
+    except (TypeError, ValueError) as e: raise TypeError(f"{owner}: {name} must be an array of numbers, got {type(x).__name__}: {e}") from None
+    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be an array of real numbers, got dtype {arr.dtype}")
+    with np.errstate(over="ignore"): arr = arr.astype(np.float32)     # an overflow becomes inf, refused just below
+    if not np.isfinite(arr).all(): raise ValueError(f"{owner}: {name} has NaN or infinite values (in float32); give finite numbers")
+    return jnp.asarray(arr)
+
 def memory_ham(memories: jax.Array, # The images to store, `(N, D)`
                beta: float = 3.0, # Inverse temperature of the softmax over memories: larger is sharper
               ) -> HAM: # An initialized HAM with layers [image `(D,)`, constant `(1,)`]; clamp the constant layer at 1
     "A dense associative memory storing `memories`, with energy $-\\frac1\\beta\\log\\sum_\\mu \\exp(-\\frac\\beta2\\lVert\\mathbf{x}-\\boldsymbol{\\xi}_\\mu\\rVert^2) + \\frac12$"
-    memories = jnp.asarray(memories, jnp.float32)
+    memories = _float_array("memory_ham", "memories", memories)
     if memories.ndim != 2 or memories.shape[0] < 1 or memories.shape[1] < 1:
         raise ValueError(f"memory_ham: memories must be a non-empty (N, D) array, got shape {memories.shape}")
-    if isinstance(beta, bool) or not isinstance(beta, Real) or not beta > 0:
-        raise ValueError(f"memory_ham: beta must be a number > 0, got beta={beta!r}")
+    beta = check_positive("memory_ham", "beta", beta)
     n, d = memories.shape
     ham = HAM([IdentityLayer((d,)), IdentityLayer((1,))],
               [DenseMatrixSynapseWithHiddenLayer(n, hidden_lagrangian=LSoftmax(beta=float(beta)))], [((0, 1), 0)]).init_params(0)
-    ham.synapses[0].Ws = (memories, -0.5 * jnp.sum(jnp.square(memories), axis=1, keepdims=True))
+    ham.synapses[0].Ws = (memories.T, -0.5 * jnp.sum(jnp.square(memories), axis=1)[None, :])   # (D, N) and (1, N): (layer size, nhid)
     return ham
 
 # %% ../nbs/07_demo.ipynb #63eaec8a
@@ -50,9 +62,8 @@ def occlude(x: jax.Array, # Images, `(bs, D)`
     "A random mask hiding exactly `round(frac * D)` pixels of each image"
     x = jnp.asarray(x)
     if x.ndim != 2: raise ValueError(f"occlude: x must be a batch of flat images (bs, D), got shape {x.shape}")
-    if isinstance(frac, bool) or not isinstance(frac, Real) or not 0 < frac < 1:
-        raise ValueError(f"occlude: frac must be a number in (0, 1), got frac={frac!r}")
-    if isinstance(key, Integral) and not isinstance(key, bool): key = jax.random.PRNGKey(key)
+    if not 0 < check_real("occlude", "frac", frac) < 1: raise ValueError(f"occlude: frac must be a number in (0, 1), got frac={frac!r}")
+    if not isinstance(check_seed("occlude", "key", key), jax.Array): key = jax.random.PRNGKey(key)
     n_hide = int(round(frac * x.shape[1]))
     ranks = jax.vmap(lambda k: jax.random.permutation(k, x.shape[1]))(jax.random.split(key, x.shape[0]))
     return (ranks >= n_hide).astype(jnp.float32)
@@ -66,11 +77,16 @@ def complete(ham: HAM, # A memory from `memory_ham`
              return_trajectory: bool = False, # Also return the states after every step
             ) -> RunResult: # `HAM.run`'s result; `.xs[0]` are the restored images
     "Fill in the hidden pixels of `x` by descending the memory's energy with the visible pixels clamped"
-    x, visible = jnp.asarray(x, jnp.float32), jnp.asarray(visible, jnp.float32)
+    if not isinstance(ham, HAM): raise TypeError(f"complete: ham must be a memory from memory_ham, got {type(ham).__name__}")
+    x, visible, fill = (_float_array("complete", k, v) for k, v in (("x", x), ("visible", visible), ("fill", fill)))
     if x.ndim != 2: raise ValueError(f"complete: x must be a batch of flat images (bs, D), got shape {x.shape}")
     if visible.shape not in (x.shape, x.shape[1:]):
         raise ValueError(f"complete: visible has shape {visible.shape}, but x has shape {x.shape}; give one mask per image or one for all")
-    start = visible * x + (1 - visible) * jnp.asarray(fill, jnp.float32)
+    if not bool(jnp.all((visible == 0) | (visible == 1))): raise ValueError("complete: visible must hold only 0 (hidden) and 1 (visible)")
+    if fill.shape not in ((), x.shape[1:]): raise ValueError(f"complete: fill must be a number or one image of shape {x.shape[1:]}, got shape {fill.shape}")
+    nsteps, dt = check_pos_int("complete", "nsteps", nsteps), check_positive("complete", "dt", dt)
+    return_trajectory = check_bool("complete", "return_trajectory", return_trajectory)
+    start = visible * x + (1 - visible) * fill
     return ham.run([start, jnp.ones((x.shape[0], 1))], nsteps, dt=dt, masks=[1 - visible, jnp.zeros(1)],
                    return_trajectory=return_trajectory)
 
@@ -81,7 +97,8 @@ def load_classifier(path: str | Path, # A `classifier.ckpt` written by the demo
     meta = read_checkpoint_info(path)["metadata"]
     if not isinstance(meta, dict) or "nhid" not in meta:
         raise ValueError(f"load_classifier: {path} has no 'nhid' in its metadata; it was not written by hamux.demo")
-    return load_checkpoint(path, image_label_ham(nhid=int(meta["nhid"])).init_params(0)), meta
+    nhid = check_pos_int("load_classifier", "the metadata's nhid", meta["nhid"])
+    return load_checkpoint(path, image_label_ham(nhid=nhid).init_params(0)), meta
 
 # %% ../nbs/07_demo.ipynb #919af1a7
 def _digit_row(fig, gs, row, imgs, titles, name, hidden=None):
@@ -131,10 +148,29 @@ def demo_figure(x, # Original test images `(n, 64)`
     return fig
 
 # %% ../nbs/07_demo.ipynb #dd06cfdc
-def _check_int(name, v, lo):
-    if isinstance(v, bool) or not isinstance(v, Integral): raise TypeError(f"hamux.demo: {name} must be an int, got {name}={v!r}")
-    if v < lo: raise ValueError(f"hamux.demo: {name} must be >= {lo}, got {name}={v!r}")
-    return int(v)
+_OUTPUTS = ("demo.png", "classifier.ckpt", "summary.json")
+
+def _first_file(path: Path):
+    "The first component of `path`, from the root, that exists and is not a folder (None if there is none)"
+    for p in [*reversed(path.parents), path]:
+        if p.exists() and not p.is_dir(): return p
+    return None
+
+def _prepare_out(out: Path) -> Path:
+    "Create the output folder `out` if needed and check that the demo's files can be written in it; raise OSError with one clear line if not"
+    blocker = _first_file(out)
+    if blocker == out: raise NotADirectoryError(f"hamux.demo: out={str(out)!r} is a file, not a folder; give a folder for the results")
+    if blocker is not None: raise NotADirectoryError(f"hamux.demo: out={str(out)!r} cannot be a folder: {str(blocker)!r} is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out): pass                  # can we create files here?
+    except OSError as e:
+        raise type(e)(f"hamux.demo: cannot write in the folder out={str(out)!r} ({e.strerror or e})") from None
+    for name in _OUTPUTS:
+        p = out / name
+        if p.is_dir(): raise IsADirectoryError(f"hamux.demo: {str(p)!r} is a folder; the demo writes a file of that name")
+        if p.exists() and not os.access(p, os.W_OK): raise PermissionError(f"hamux.demo: {str(p)!r} exists and is not writable")
+    return out
 
 def run_demo(epochs: int = 30, # Training epochs of the classifier
              seed: int = 0, # Seed of the classifier's parameters, the shuffling and the hidden pixels
@@ -145,12 +181,15 @@ def run_demo(epochs: int = 30, # Training epochs of the classifier
              verbose: bool = True, # Print what it does
             ) -> dict: # The summary, also written to `out/summary.json`
     "Train the digit classifier, restore half-hidden test digits with the associative memory, write the figure, checkpoint and summary"
-    epochs, seed, nhid, n_show = _check_int("epochs", epochs, 1), _check_int("seed", seed, 0), _check_int("nhid", nhid, 1), _check_int("n_show", n_show, 1)
-    if not isinstance(out, (str, Path)): raise TypeError(f"hamux.demo: out must be a folder path, got out={out!r}")
+    epochs, nhid, n_show = (check_pos_int("hamux.demo", k, v) for k, v in (("epochs", epochs), ("nhid", nhid), ("n_show", n_show)))
+    seed = check_int("hamux.demo", "seed", seed, 0, 2**63 - 1)
+    if progress is not None: progress = check_bool("hamux.demo", "progress", progress)
+    verbose = check_bool("hamux.demo", "verbose", verbose)
+    if not isinstance(out, (str, os.PathLike)): raise TypeError(f"hamux.demo: out must be a folder path, got out={out!r}")
     if importlib.util.find_spec("matplotlib") is None:   # checked first, so that a missing package stops the demo before training
         raise ImportError("hamux.demo needs matplotlib for its figure: pip install matplotlib")
     say = print if verbose else (lambda *a, **k: None)
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = _prepare_out(Path(out))                         # before training: a folder we cannot write in fails now, not in a minute
     d = load_digits_splits(seed=0)
     nsteps, dt, bs = 10, 0.5, 32
     say(f"classifier: image(64) -- hidden({nhid}) -- label(10), trained for {epochs} epochs on {len(d.x_train)} digits")
@@ -204,4 +243,6 @@ def main(epochs: int = 30, # Training epochs of the classifier
         ):
     "Train a digit classifier HAM and restore half-hidden digits with an associative memory; write a figure and a checkpoint"
     try: run_demo(epochs=epochs, seed=seed, out=out, nhid=nhid, progress=not quiet)
-    except (TypeError, ValueError) as e: raise SystemExit(f"error: {e}") from None
+    except (TypeError, ValueError, OSError) as e:          # bad options, or an output folder it cannot write in
+        print(f"error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None

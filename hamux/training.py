@@ -12,13 +12,12 @@ import math
 import os
 import time
 import typing as tp
-from numbers import Integral, Real
-
 import numpy as np
 import jax
 import jax.numpy as jnp
 import optax
 
+from .checks import check_bool, check_pos_int, check_positive, check_seed, is_int
 from .compat import tx
 from .ham import HAM, RunResult
 from .lagrangians import LRelu
@@ -27,8 +26,6 @@ from .synapses import DenseMatrixSynapseWithHiddenLayer
 from .data import Batches
 
 # %% ../nbs/05_training.ipynb #71ed910e
-def _is_int(v): return isinstance(v, Integral) and not isinstance(v, bool)
-
 def _check_ham(owner, ham, initialized=True):
     if not isinstance(ham, HAM): raise TypeError(f"{owner}: ham must be a hamux HAM, got {type(ham).__name__}: {ham!r:.80}")
     used = {s for _, s in ham.connections}
@@ -37,7 +34,7 @@ def _check_ham(owner, ham, initialized=True):
 
 def _layer_index(owner, ham, i, name="layer"):
     "`i` as a non-negative layer index of `ham` (negative counts from the end)"
-    if not _is_int(i): raise TypeError(f"{owner}: {name} must be an int layer index, got {name}={i!r}")
+    if not is_int(i): raise TypeError(f"{owner}: {name} must be an int layer index, got {name}={i!r}")
     if not -ham.n_layers <= i < ham.n_layers:
         raise ValueError(f"{owner}: {name}={i} is not a layer of this HAM, which has {ham.n_layers} layers (indices 0..{ham.n_layers - 1})")
     return int(i) % ham.n_layers
@@ -48,7 +45,7 @@ def clamp_masks(ham: HAM, # The HAM whose layers are clamped
                ) -> list: # One mask per layer: zeros of `layer.shape` for a clamped layer, None for a free one
     "Masks for `HAM.run` that hold the layers `clamped` fixed and let every other layer move"
     _check_ham("clamp_masks", ham, initialized=False)
-    if _is_int(clamped) or isinstance(clamped, (str, bytes)):
+    if is_int(clamped) or isinstance(clamped, (str, bytes)):
         raise TypeError(f"clamp_masks: clamped must be a list of layer indices, got clamped={clamped!r}")
     idxs = {_layer_index("clamp_masks", ham, i, "clamped layer") for i in clamped}
     return [jnp.zeros(l.shape, jnp.float32) if i in idxs else None for i, l in enumerate(ham.layers)]
@@ -62,6 +59,9 @@ def settle(ham: HAM, # An initialized HAM
           ) -> RunResult: # `(xs, energies, trajectory)` as from `HAM.run`
     "Clamp the layers in `inputs` to the given states, start the other layers at zero, and descend the energy"
     _check_ham("settle", ham, initialized=False)
+    nsteps = check_pos_int("settle", "nsteps", nsteps)
+    if not isinstance(dt, jax.core.Tracer): check_positive("settle", "dt", dt)   # a traced dt is HAM.run's to check
+    return_trajectory = check_bool("settle", "return_trajectory", return_trajectory)
     if not isinstance(inputs, dict) or not inputs:
         raise TypeError(f"settle: inputs must be a non-empty dict {{layer_index: states}}, got {inputs!r:.80}")
     given = {_layer_index("settle", ham, i, "inputs key"): jnp.asarray(x) for i, x in inputs.items()}
@@ -84,9 +84,7 @@ def image_label_ham(n_pixels: int = 64, # Size of the (flattened) image layer
                     hidden_lagrangian: tx.Module | None = None, # Lagrangian of the hidden layer; None means `LRelu()`
                    ) -> HAM: # An uninitialized HAM with layers [image, label]; call `.init_params(seed)`
     "A two-layer classifier HAM: an identity image layer and a softmax label layer joined through a hidden layer of `nhid` neurons"
-    for name, v in (("n_pixels", n_pixels), ("n_classes", n_classes), ("nhid", nhid)):
-        if not _is_int(v): raise TypeError(f"image_label_ham: {name} must be a positive int, got {name}={v!r}")
-        if v < 1: raise ValueError(f"image_label_ham: {name} must be >= 1, got {name}={v!r}")
+    n_pixels, n_classes, nhid = (check_pos_int("image_label_ham", k, v) for k, v in (("n_pixels", n_pixels), ("n_classes", n_classes), ("nhid", nhid)))
     syn = DenseMatrixSynapseWithHiddenLayer(nhid, hidden_lagrangian=LRelu() if hidden_lagrangian is None else hidden_lagrangian)
     return HAM([IdentityLayer((n_pixels,)), SoftmaxLayer((n_classes,))], [syn], [((0, 1), 0)])
 
@@ -103,20 +101,61 @@ def label_logits(ham: HAM, # An initialized classifier HAM
     if i == j: raise ValueError(f"label_logits: input_layer and label_layer are the same layer ({i})")
     return settle(ham, {i: x}, nsteps, dt).xs[j]
 
+def _check_labels(owner, y, n_classes, n=None, where="y"):
+    "Raise unless `y` holds integer class labels of shape `(n,)` in `0..n_classes-1` (the values only when concrete)"
+    subject = "the loss function" if owner == "classification_loss" else "classification_loss"
+    what = f"{owner}: {subject} needs integer class labels {where} of shape ({'N' if n is None else n},) in 0..{n_classes - 1}"
+    shape, dtype = tuple(np.shape(y)), y.dtype if hasattr(y, "dtype") else np.asarray(y).dtype
+    if len(shape) == 2 and shape[1] == n_classes and (n is None or shape[0] == n):
+        raise (ValueError if jnp.issubdtype(dtype, jnp.integer) else TypeError)(
+            f"{what}, got one-hot rows of shape {shape}; pass y.argmax(-1) instead")
+    if not jnp.issubdtype(dtype, jnp.integer) or jnp.issubdtype(dtype, jnp.bool_):
+        hint = "y.astype(int)" if jnp.issubdtype(dtype, jnp.floating) else "integer labels"
+        raise TypeError(f"{what}, got dtype {dtype}; pass {hint} instead")
+    if len(shape) != 1 or (n is not None and shape[0] != n):
+        raise ValueError(f"{what}, got shape {shape}")
+    if isinstance(y, jax.core.Tracer): return      # values unknown under jit: fit and evaluate check them before
+    arr = np.asarray(y)
+    bad = np.flatnonzero((arr < 0) | (arr >= n_classes))
+    if bad.size:
+        raise ValueError(f"{what} (the label layer has {n_classes} neurons), got label {arr[bad[0]]} at index {bad[0]}"
+                         f" ({bad.size} labels out of range)")
+
+class _ClassificationLoss:
+    "The loss function of `classification_loss`: equal settings give equal (and equally hashed) functions, so the compiled step is reused"
+    def __init__(self, nsteps, dt, input_layer, label_layer): self._key = (nsteps, dt, input_layer, label_layer)
+    def __eq__(self, other): return type(other) is type(self) and other._key == self._key
+    def __hash__(self): return hash((type(self).__name__, self._key))
+    def __repr__(self): return "classification_loss(nsteps={}, dt={}, input_layer={}, label_layer={})".format(*self._key)
+    def _label_size(self, owner, ham):
+        j = _layer_index(owner, ham, self._key[3], "label_layer")
+        shape = tuple(ham.layers[j].shape)
+        if len(shape) != 1: raise ValueError(f"{owner}: classification_loss needs a vector label layer, got layer {j} of shape {shape}")
+        return shape[0]
+    def __call__(self, ham, x, y):
+        nsteps, dt, input_layer, label_layer = self._key
+        if not isinstance(y, (jax.Array, np.ndarray)): y = np.asarray(y)
+        _check_labels("classification_loss", y, self._label_size("classification_loss", ham), n=np.shape(x)[0] if np.ndim(x) else None)
+        logits = label_logits(ham, x, nsteps, dt, input_layer, label_layer)
+        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+        return loss, {"acc": jnp.mean(jnp.argmax(logits, -1) == y)}
+    def check_data(self, owner: str, ham: HAM, data: tuple):
+        "Check on the host that `data` is `(x, y)` with integer labels `y` that are classes of `ham`'s label layer"
+        if len(data) != 2:
+            raise ValueError(f"{owner}: classification_loss takes data (x, y), images and their integer labels; got {len(data)} arrays")
+        _check_labels(owner, data[1], self._label_size(owner, ham), n=len(data[0]), where="y (data[1])")
+
 def classification_loss(nsteps: int = 10, # Euler steps of the descent
                         dt: float = 0.5, # Step size
                         input_layer: int = 0, # Index of the clamped input layer
                         label_layer: int = -1, # Index of the label layer
-                       ) -> tp.Callable: # `loss_fn(ham, x, y) -> (mean cross-entropy, {"acc": accuracy})`
+                       ) -> tp.Callable: # `loss_fn(ham, x, y) -> (mean cross-entropy, {"acc": accuracy})`, with `loss_fn.check_data`
     "A loss function for `fit`: softmax cross-entropy of the label layer's final state against integer labels `y`"
-    if not _is_int(nsteps) or nsteps < 1: raise ValueError(f"classification_loss: nsteps must be an int >= 1, got nsteps={nsteps!r}")
-    if isinstance(dt, bool) or not isinstance(dt, Real) or not dt > 0: raise ValueError(f"classification_loss: dt must be a number > 0, got dt={dt!r}")
-    def loss_fn(ham, x, y):
-        logits = label_logits(ham, x, nsteps, dt, input_layer, label_layer)
-        if logits.ndim != 2: raise ValueError(f"classification_loss: the label layer must be a vector layer, got states of shape {logits.shape}")
-        loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-        return loss, {"acc": jnp.mean(jnp.argmax(logits, -1) == y)}
-    return loss_fn
+    nsteps = check_pos_int("classification_loss", "nsteps", nsteps)
+    check_positive("classification_loss", "dt", dt)
+    for name, v in (("input_layer", input_layer), ("label_layer", label_layer)):
+        if not is_int(v): raise TypeError(f"classification_loss: {name} must be an int layer index, got {name}={v!r}")
+    return _ClassificationLoss(nsteps, float(dt), int(input_layer), int(label_layer))
 
 # %% ../nbs/05_training.ipynb #03806722
 def _loss_and_metrics(loss_fn, ham, batch):
@@ -155,20 +194,30 @@ def make_train_step(loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(
 @functools.lru_cache(maxsize=64)
 def _jitted_eval(loss_fn): return jax.jit(functools.partial(_loss_and_metrics, loss_fn))
 
-def _check_arrays(owner, name, arrays):
-    "`arrays` as a tuple of arrays with a common first dimension N >= 1"
+def _as_data_array(owner, name, a):
+    "`a` as an array of numbers (a python list is converted with numpy); anything else raises TypeError"
+    if not isinstance(a, (np.ndarray, jax.Array)):
+        try: a = np.asarray(a)
+        except (TypeError, ValueError) as e: raise TypeError(f"{owner}: {name} must be an array, got {type(a).__name__}: {e}") from None
+    if not (jnp.issubdtype(a.dtype, jnp.number) or jnp.issubdtype(a.dtype, jnp.bool_)):
+        raise TypeError(f"{owner}: {name} must be an array of numbers, got dtype {a.dtype}")
+    if jnp.issubdtype(a.dtype, jnp.inexact):
+        bad = np.flatnonzero(~np.isfinite(np.asarray(a)).reshape(len(a), -1).all(axis=1)) if np.ndim(a) > 0 else []
+        if len(bad): raise ValueError(f"{owner}: {name} has NaN or infinite values in {len(bad)} examples, the first at index {bad[0]}; clean the data first")
+    return a
+
+def _check_arrays(owner, name, arrays, loss_fn=None, ham=None):
+    "`arrays` as a tuple of finite arrays with a common first dimension N >= 1, checked by `loss_fn.check_data` if it has one"
     if not isinstance(arrays, (tuple, list)) or not arrays:
         raise TypeError(f"{owner}: {name} must be a tuple of arrays such as (x, y), got {type(arrays).__name__}")
     ns = [np.shape(a)[0] if np.ndim(a) > 0 else None for a in arrays]
     if None in ns: raise ValueError(f"{owner}: {name}[{ns.index(None)}] is a scalar; every array needs a first (example) dimension")
     if len(set(ns)) > 1: raise ValueError(f"{owner}: the arrays of {name} must have the same first dimension, got lengths {ns}")
     if ns[0] == 0: raise ValueError(f"{owner}: {name} has no examples")
-    return tuple(arrays), ns[0]
-
-def _check_pos_int(owner, name, v):
-    if not _is_int(v): raise TypeError(f"{owner}: {name} must be a positive int, got {name}={v!r}")
-    if v < 1: raise ValueError(f"{owner}: {name} must be >= 1, got {name}={v!r}")
-    return int(v)
+    arrays = tuple(_as_data_array(owner, f"{name}[{i}]", a) for i, a in enumerate(arrays))
+    check = getattr(loss_fn, "check_data", None)
+    if callable(check): check(owner, ham, arrays)
+    return arrays, ns[0]
 
 def evaluate(ham: HAM, # An initialized HAM
              loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(loss, {name: metric})`
@@ -178,8 +227,11 @@ def evaluate(ham: HAM, # An initialized HAM
     "Mean loss and metrics of `loss_fn` over `data`, computed batch by batch, each batch weighted by its size"
     _check_ham("evaluate", ham)
     if not callable(loss_fn): raise TypeError(f"evaluate: loss_fn must be callable, got {loss_fn!r:.80}")
-    data, n = _check_arrays("evaluate", "data", data)
-    batch_size = _check_pos_int("evaluate", "batch_size", batch_size)
+    data, n = _check_arrays("evaluate", "data", data, loss_fn, ham)
+    return _evaluate(ham, loss_fn, data, n, check_pos_int("evaluate", "batch_size", batch_size))
+
+def _evaluate(ham, loss_fn, data, n, batch_size):
+    "`evaluate` on checked arguments"
     f, sums = _jitted_eval(loss_fn), {}
     for i in range(0, n, batch_size):
         loss, metrics = f(ham, tuple(jnp.asarray(a[i:i + batch_size]) for a in data))
@@ -234,7 +286,7 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
         epochs: int = 10, # Passes over the training arrays
         batch_size: int = 32, # Examples per mini-batch
         optimizer: optax.GradientTransformation | None = None, # An optax optimiser; None means `optax.adam(1e-2)`
-        seed: int = 0, # Seed of the shuffling: same HAM and seed, same result
+        seed: int = 0, # Seed (or PRNG key) of the shuffling: same HAM and seed, same result
         valid: tuple | None = None, # Validation arrays, evaluated after every epoch
         progress: bool | None = None, # Show a progress bar; None: show unless the environment variable IN_TEST is set
         verbose: bool = True, # Print one line per epoch
@@ -245,12 +297,11 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
     t0 = time.time()
     _check_ham("fit", ham)
     if not callable(loss_fn): raise TypeError(f"fit: loss_fn must be callable, got {loss_fn!r:.80}")
-    train, n = _check_arrays("fit", "train", train)
-    if valid is not None: valid, _ = _check_arrays("fit", "valid", valid)
-    epochs, batch_size = _check_pos_int("fit", "epochs", epochs), _check_pos_int("fit", "batch_size", batch_size)
-    if not _is_int(seed): raise TypeError(f"fit: seed must be an int, got seed={seed!r}")
-    for name, v in (("verbose", verbose), ("drop_last", drop_last)):
-        if not isinstance(v, bool): raise TypeError(f"fit: {name} must be True or False, got {name}={v!r}")
+    train, n = _check_arrays("fit", "train", train, loss_fn, ham)
+    if valid is not None: valid, n_valid = _check_arrays("fit", "valid", valid, loss_fn, ham)
+    epochs, batch_size = check_pos_int("fit", "epochs", epochs), check_pos_int("fit", "batch_size", batch_size)
+    seed = check_seed("fit", "seed", seed)
+    verbose, drop_last = check_bool("fit", "verbose", verbose), check_bool("fit", "drop_last", drop_last)
     if progress is not None and not isinstance(progress, bool): raise TypeError(f"fit: progress must be True, False or None, got progress={progress!r}")
     if drop_last and batch_size > n:
         raise ValueError(f"fit: batch_size={batch_size} is larger than the {n} training examples, and drop_last=True would skip them all; "
@@ -259,7 +310,7 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
     _check_optimizer("fit", optimizer)
     step = _train_step_for(loss_fn, optimizer)
     if opt_state is None: opt_state = optimizer.init(ham.parameters())
-    key, history, last = jax.random.PRNGKey(seed), [], ""
+    key, history, last = jax.random.PRNGKey(seed) if is_int(seed) else seed, [], ""
     nb = n // batch_size if drop_last else math.ceil(n / batch_size)
     bar, log = _bar(not _in_test() if progress is None else progress)
     with bar:
@@ -275,7 +326,7 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
             if not math.isfinite(row["train_loss"]):
                 raise FloatingPointError(f"fit: the training loss became {row['train_loss']} in epoch {epoch}; "
                                          f"try a smaller learning rate, or a smaller dt in the loss")
-            if valid is not None: row.update({f"valid_{k}": v for k, v in evaluate(ham, loss_fn, valid).items()})
+            if valid is not None: row.update({f"valid_{k}": v for k, v in _evaluate(ham, loss_fn, valid, n_valid, 512).items()})
             row["seconds"] = time.time() - te
             history.append(row)
             last = "".join(f"  {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("train_"))
