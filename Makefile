@@ -7,8 +7,8 @@ BIN := $(VENV)/bin
 ARGS ?=
 SITE ?= _site
 CHECK_OUT ?= out/docs_check
-# Debian packages for `make docs-check`: the browser, its WebDriver, and MathJax to render math offline
-BROWSER_DEBS := chromium chromium-driver libjs-mathjax fonts-mathjax
+# Debian packages for `make docs-check`: the browser, and MathJax to render math offline
+BROWSER_DEBS := chromium libjs-mathjax fonts-mathjax
 # an explicit PYTHON (command line or environment) also replaces a .venv made by another Python version
 RECREATE := $(if $(filter command line environment,$(origin PYTHON)),--recreate-if-other-python)
 
@@ -23,7 +23,7 @@ help:
 	@echo "make docs-preview build the static HTML preview into $(SITE)/ (no Quarto needed)"
 	@echo "make docs-check   build the preview and check every page in headless Chromium; screenshots in $(CHECK_OUT)/"
 	@echo "make readme       write README.md from nbs/index.ipynb"
-	@echo "make sidebar      write nbs/sidebar.yml from the notebooks present"
+	@echo "make sidebar      write nbs/sidebar.yml from the notebooks present (nbdev_sidebar)"
 	@echo "make install      only set up .venv (PYTHON=$(PYTHON))"
 
 install:
@@ -42,13 +42,13 @@ bench: install
 readme: install
 	$(BIN)/python tools/sync_readme.py
 
+# settings.ini has custom_sidebar = True, so that nbdev_docs keeps this file; --force writes it anyway
 sidebar: install
-	$(BIN)/python tools/make_sidebar.py
+	$(BIN)/nbdev_sidebar --force
 
 # the preview is built from the notebooks that processed even when some failed; the exit status says so
 docs-preview: sidebar
-	@MPLBACKEND=agg $(BIN)/python tools/proc_docs.py; rc=$$?; \
-	$(BIN)/python tools/build_preview.py --out $(SITE) && exit $$rc
+	MPLBACKEND=agg $(BIN)/python tools/build_preview.py --out $(SITE)
 
 # With Quarto: nbdev_docs renders every notebook into _docs/ (it also rewrites README.md with Quarto,
 # so README.md is then made again the project's way). Without Quarto: the static preview.
@@ -63,7 +63,7 @@ docs: sidebar
 	fi
 
 docs-check: install
-	@missing=""; for c in chromium chromedriver; do command -v $$c >/dev/null 2>&1 || missing=1; done; \
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing=1; \
 	[ -e /usr/share/javascript/mathjax/MathJax.js ] || missing=1; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))  # the tools import their shared helpers (tools/nbcells.py) by name
+from nbcells import src as _src  # noqa: E402
 
 
 def load_tool(name):
@@ -16,14 +18,12 @@ def load_tool(name):
 
 
 @pytest.fixture(scope="session")
-def processed_docs():
-    "Run nbdev's notebook processing (tools/proc_docs.py --force) once: (exit code, output, path of _proc/)"
-    p = subprocess.run([sys.executable, str(ROOT / "tools" / "proc_docs.py"), "--force"], cwd=ROOT,
+def processed_docs(tmp_path_factory):
+    "nbdev's processing of every notebook (tools/build_preview.py --proc-only), once, into a folder of its own: (exit code, output, folder)"
+    proc = tmp_path_factory.mktemp("docs") / "_proc"
+    p = subprocess.run([sys.executable, str(ROOT / "tools" / "build_preview.py"), "--proc-only", "--proc", str(proc)], cwd=ROOT,
                        capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="agg"))
-    return p.returncode, p.stdout + p.stderr, ROOT / "_proc"
-
-
-def _src(x): return "".join(x) if isinstance(x, list) else (x or "")
+    return p.returncode, p.stdout + p.stderr, proc
 
 
 def markdown_outputs(proc):

@@ -1,9 +1,19 @@
-"README.md mirrors nbs/index.ipynb, nbs/sidebar.yml lists the notebooks present, and the two generators behave"
-import json
+"README.md mirrors nbs/index.ipynb, nbs/sidebar.yml is what `make sidebar` (nbdev_sidebar) makes of the notebooks present"
+import contextlib, io, json
+
+import yaml
+from nbdev.quarto import nbdev_sidebar
 
 from conftest import ROOT, load_tool
 
-sync_readme, make_sidebar = load_tool("sync_readme"), load_tool("make_sidebar")
+sync_readme = load_tool("sync_readme")
+
+
+def sidebar_yaml(nbs):
+    "The sidebar.yml `make sidebar` (`nbdev_sidebar --force`) writes for the notebooks in `nbs`"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out): nbdev_sidebar.__wrapped__(path=nbs, printit=True, force=True)
+    return out.getvalue()[:-1]
 
 
 def test_readme_in_sync_with_index():
@@ -13,9 +23,8 @@ def test_readme_in_sync_with_index():
 
 
 def test_sidebar_in_sync_with_notebooks():
-    want = make_sidebar.sidebar_yaml(make_sidebar.sidebar_entries(ROOT / "nbs"))
-    have = (ROOT / "nbs" / "sidebar.yml").read_text()
-    assert have == want, f"nbs/sidebar.yml does not list the notebooks present: run `make sidebar`. Expected:\n{want}"
+    want = sidebar_yaml(ROOT / "nbs")
+    assert (ROOT / "nbs" / "sidebar.yml").read_text() == want, f"nbs/sidebar.yml does not list the notebooks present: run `make sidebar`. Expected:\n{want}"
 
 
 def _cell(kind, src, outputs=()):
@@ -35,29 +44,28 @@ def test_readme_render_follows_directives():
         _cell("code", "#| echo: false\nshown_output_only()", [out2]),
         _cell("code", "#| output: false\nno_output()", [out1]),
         _cell("code", "#| include: false\nnothing()", [out1]),
+        _cell("code", "#|echo:false\n#| output: False\nneither()", [out2]),
         _cell("markdown", "Some **text** with $x^2$."),
     ]}
     text = sync_readme.render(nb)
     assert text.startswith("# Title\n> summary\n\n<!-- This file is generated")
-    assert "secret" not in text and "nothing()" not in text and "shown_output_only" not in text
+    assert "secret" not in text and "nothing()" not in text and "shown_output_only" not in text and "neither" not in text
     assert "```python\nx = 1\nprint(x)\n```\n\n```\nprinted\n```" in text
-    assert "```\n42\n```" in text and "no_output()" in text and text.count("printed") == 1
+    assert "```\n42\n```" in text and text.count("42") == 1 and "no_output()" in text and text.count("printed") == 1
     assert "<Figure>" not in text and "AAAA" not in text
     assert text.endswith("Some **text** with $x^2$.\n")
 
 
 def test_sidebar_order(tmp_path):
-    module = json.dumps({"cells": [{"cell_type": "code", "source": ["#| default_exp x\n"]}]})
     for name in ["99_compat.ipynb", "index.ipynb", "12_training.ipynb", "02_synapses.ipynb", "00_lagrangians.ipynb",
                  "11_demo_b.ipynb", "10_demo_a.ipynb", "_hidden.ipynb", "notes.txt", "tutorials/02_b.ipynb",
-                 "tutorials/01_a.ipynb", "_private/x.ipynb"]:
+                 "tutorials/01_a.ipynb", "_private/x.ipynb", ".ipynb_checkpoints/y.ipynb"]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(module if name[:2] in ("00", "02", "12", "99") else "{}")
-    entries = make_sidebar.sidebar_entries(tmp_path)
-    assert entries == ["index.ipynb", "00_lagrangians.ipynb", "02_synapses.ipynb", "12_training.ipynb",
-                       {"section": "Examples", "contents": ["10_demo_a.ipynb", "11_demo_b.ipynb"]},
-                       {"section": "Tutorials", "contents": ["tutorials/01_a.ipynb", "tutorials/02_b.ipynb"]}, "99_compat.ipynb"]
-    assert make_sidebar.sidebar_yaml(entries).splitlines()[:4] == ["website:", "  sidebar:", "    contents:", "      - index.ipynb"]
-    assert "      - section: Tutorials\n        contents:\n          - tutorials/01_a.ipynb\n" in make_sidebar.sidebar_yaml(entries)
-    assert make_sidebar.main(["--nbs", str(tmp_path), "--check"]) == 1
-    assert make_sidebar.main(["--nbs", str(tmp_path)]) == 0 and make_sidebar.main(["--nbs", str(tmp_path), "--check"]) == 0
+        (tmp_path / name).write_text("{}")
+    text = sidebar_yaml(tmp_path)
+    assert yaml.safe_load(text)["website"]["sidebar"]["contents"] == [
+        "index.ipynb", "00_lagrangians.ipynb", "02_synapses.ipynb", "10_demo_a.ipynb", "11_demo_b.ipynb", "12_training.ipynb",
+        "99_compat.ipynb", {"section": "tutorials", "contents": ["tutorials/01_a.ipynb", "tutorials/02_b.ipynb"]}]
+    assert text.splitlines()[:4] == ["website:", "  sidebar:", "    contents:", "      - index.ipynb"]
+    nbdev_sidebar.__wrapped__(path=tmp_path, force=True)  # what `make sidebar` runs
+    assert (tmp_path / "sidebar.yml").read_text() == text

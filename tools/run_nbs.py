@@ -3,22 +3,16 @@
 Usage: python tools/run_nbs.py [NOTEBOOK ...]   (default: every notebook in nbs/)
 Cells marked `#| eval: false` are skipped, as nbdev does. Stops at the first failing notebook.
 """
-import sys, os, time
+import os, sys, time
 from pathlib import Path
+
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
+from nbcells import directives, off
 
-def run_nb(path):
-    path = Path(path)
-    nb = read_nb(path)
-    os.chdir(path.parent.resolve())
-    t0 = time.time()
-    shell = CaptureShell()
-    shell.run_all(nb, exc_stop=True, preproc=lambda c: '#| eval: false' in c.source or '#|eval: false' in c.source)
-    write_nb(nb, path.name)
-    print(f"{path}: ran in {time.time()-t0:.1f}s")
-
-if __name__ == "__main__":
-    root = Path(__file__).resolve().parent.parent
-    paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((root/"nbs").glob("[!_]*.ipynb"))
-    for p in paths: run_nb(p)
+for path in [Path(p).resolve() for p in sys.argv[1:]] or sorted(Path(__file__).resolve().parents[1].glob("nbs/[!_]*.ipynb")):
+    nb, t0 = read_nb(path), time.time()
+    os.chdir(path.parent)
+    CaptureShell().run_all(nb, exc_stop=True, preproc=lambda c: off(directives(c)[0], "eval"))
+    write_nb(nb, path)
+    print(f"{path}: ran in {time.time() - t0:.1f}s")
