@@ -16,3 +16,5 @@ from .training import *  # noqa: E402,F401,F403
 from .sharding import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403
+from .registry import *  # noqa: E402,F401,F403
+from . import checks  # noqa: E402,F401  (hamux.checks: the argument checks, used by every module)
