@@ -39,7 +39,7 @@ out["run_collectives"] = collectives(_run.lower(ham_r, xs_s, [None] * 3, jnp.flo
                                                 keep=False).compile())
 conv, conv_s = ham.run_until_converged(xs, tol=1e-4), ham_r.run_until_converged(xs_s, tol=1e-4)
 out["until_diff"] = maxdiff(conv.xs, conv_s.xs)
-out["until_nsteps"] = [int(conv.nsteps), int(conv_s.nsteps)]
+out["until_nsteps"] = [conv.nsteps.tolist(), conv_s.nsteps.tolist()]  # per sample
 out["until_states"] = [placement(x) for x in conv_s.xs]
 
 # a training step: loss on the states after run, grad w.r.t. the HAM's parameters, an optax update
