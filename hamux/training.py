@@ -19,7 +19,7 @@ import optax
 
 from .checks import check_bool, check_pos_int, check_positive, check_seed, is_int
 from .compat import tx
-from .ham import HAM, RunResult
+from .ham import HAM, RunResult, _check_ready
 from .lagrangians import LRelu
 from .layers import IdentityLayer, SoftmaxLayer
 from .synapses import DenseMatrixSynapseWithHiddenLayer
@@ -28,9 +28,7 @@ from .data import Batches
 # %% ../nbs/05_training.ipynb #71ed910e
 def _check_ham(owner, ham, initialized=True):
     if not isinstance(ham, HAM): raise TypeError(f"{owner}: ham must be a hamux HAM, got {type(ham).__name__}: {ham!r:.80}")
-    used = {s for _, s in ham.connections}
-    if initialized and not all(m.initialized for m in [*ham.layers, *(ham.synapses[s] for s in used)]):
-        raise ValueError(f"{owner}: the HAM has no parameters yet; create them first with `ham = ham.init_params(seed)`")
+    if initialized: _check_ready(ham, owner)
 
 def _layer_index(owner, ham, i, name="layer"):
     "`i` as a non-negative layer index of `ham` (negative counts from the end)"
