@@ -17,4 +17,5 @@ from .sharding import *  # noqa: E402,F401,F403
 from .data import *  # noqa: E402,F401,F403
 from .checkpoint import *  # noqa: E402,F401,F403
 from .registry import *  # noqa: E402,F401,F403
+from .memory import *  # noqa: E402,F401,F403
 from . import checks  # noqa: E402,F401  (hamux.checks: the argument checks, used by every module)

@@ -38,6 +38,12 @@ def _where(f):
     "Where `f` was defined, `module.qualname`: the identity of a definition across re-runs of its cell"
     return f"{getattr(f, '__module__', None)}.{getattr(f, '__qualname__', getattr(f, '__name__', '?'))}"
 
+def _redefines(new, old):
+    "Whether `new` is `old` defined again: the same module and qualname, or the same qualname written in `__main__`"
+    if _where(new) == _where(old): return True
+    qual = lambda f: getattr(f, "__qualname__", None)
+    return getattr(new, "__module__", None) == "__main__" and qual(new) is not None and qual(new) == qual(old)
+
 def register_model(fgen: tp.Callable, # A factory building a model; stored under `fgen.__name__`
                   ) -> tp.Callable: # `fgen` itself, so that `register_model` works as a decorator
     "Store the model factory `fgen` in the registry under its name, for `create_model`"
@@ -47,7 +53,7 @@ def register_model(fgen: tp.Callable, # A factory building a model; stored under
         raise ValueError(f"register_model: a factory needs a Python identifier as its __name__, got {name!r} for {fgen!r:.80}; "
                          f"give it one with named_partial(f, ..., new_name='my_model')")
     old = _MODELS.get(name)
-    if old is not None and old is not fgen and _where(old) != _where(fgen):
+    if old is not None and old is not fgen and not _redefines(fgen, old):
         raise ValueError(f"register_model: a model named {name!r} is already registered ({_where(old)}), so {_where(fgen)} "
                          f"cannot take its name; register it under another one with "
                          f"register_model(named_partial(f, new_name='{name}_2'))")

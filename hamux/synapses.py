@@ -36,11 +36,16 @@ class _Fresh:
     def __repr__(self): return f"{self.factory.__name__}()"
     def make(self): return self.factory()
 
+@functools.lru_cache(maxsize=None)
+def _normal(std):
+    "`jax.nn.initializers.normal(std)`, one function per `std`, so that synapses built alike compare equal (and share compiled code)"
+    return jax.nn.initializers.normal(std)
+
 def _check_init(owner, W_init, stdinit):
     "The initializer to use: `W_init` if given, else `normal(stdinit)`; both at once is an error"
     std = check_real(owner, "stdinit", stdinit)
     if std < 0: raise ValueError(f"{owner}: stdinit must be >= 0 (the standard deviation of the initial weights), got stdinit={stdinit!r}")
-    if W_init is None: return jax.nn.initializers.normal(std)
+    if W_init is None: return _normal(std)
     if not callable(W_init): raise TypeError(f"{owner}: W_init must be an initializer (key, shape, dtype) -> array, got W_init={W_init!r}")
     if float(stdinit) != 0.02: raise TypeError(f"{owner}: pass stdinit or W_init, not both (got stdinit={stdinit!r} and W_init={W_init!r})")
     return W_init
