@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['INT32_MAX', 'is_int', 'check_bool', 'check_int', 'check_pos_int', 'check_real', 'check_positive', 'check_choice',
-           'check_shape', 'check_axis', 'check_seed']
+           'check_shape', 'check_axis', 'check_array', 'check_seed']
 
 # %% ../nbs/98_checks.ipynb #0d88f78a
 import math
@@ -122,6 +122,20 @@ def check_axis(owner: str, # The class or function checking
         if bad: raise ValueError(f"{owner}: axis {bad[0]} does not exist for a state with {ndim} axes; use an axis in {-ndim}..{ndim - 1}")
         if len({a % ndim for a in axes}) != len(axes): raise ValueError(f"{owner}: axis={axis!r} repeats an axis")
     return axis if not isinstance(axis, np.integer) else int(axis)
+
+# %% ../nbs/98_checks.ipynb #c2e5e79e
+def check_array(owner: str, # The class or function checking
+                name: str, # The argument's name
+                x, # An array, or anything `numpy.asarray` takes (lists of numbers)
+               ) -> np.ndarray: # `x` as a float32 numpy array
+    "Return `x` as a float32 numpy array of finite real numbers; a string, complex or non-finite array raises"
+    try: arr = np.asarray(x)
+    except (TypeError, ValueError) as e: raise TypeError(f"{owner}: {name} must be an array of numbers, got {type(x).__name__}: {e}") from None
+    if np.iscomplexobj(arr) or not (np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)):
+        raise TypeError(f"{owner}: {name} must be an array of real numbers, got dtype {arr.dtype}")
+    with np.errstate(over="ignore"): arr = arr.astype(np.float32)     # an overflow becomes inf, refused just below
+    if not np.isfinite(arr).all(): raise ValueError(f"{owner}: {name} has NaN or infinite values (in float32); give finite numbers")
+    return arr
 
 # %% ../nbs/98_checks.ipynb #f3da4823
 def check_seed(owner: str, # The class or function checking

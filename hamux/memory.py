@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['hebbian_weights', 'hopfield_network', 'DenseMemorySynapse', 'dense_associative_memory', 'modern_hopfield_network',
-           'RecallResult', 'recall', 'overlap', 'recall_error', 'recall_accuracy']
+           'RecallResult', 'recall', 'overlap', 'recall_error', 'recall_accuracy', 'memory_ham']
 
 # %% ../nbs/09a_memory.ipynb #ad6220c0
 import typing as tp
@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .checks import check_bool, check_int, check_positive, check_real, INT32_MAX
+from .checks import check_array, check_bool, check_int, check_positive, check_real, INT32_MAX
 from .ham import HAM
 from .lagrangians import LRepu, LSoftmax
 from .layers import IdentityLayer, TanhLayer
@@ -245,3 +245,19 @@ def recall_accuracy(patterns: jax.Array, # `(..., N)` patterns, one per state
     err = check_real("recall_accuracy", "max_error", max_error)
     if err < 0: raise ValueError(f"recall_accuracy: max_error must be >= 0, got max_error={max_error!r}")
     return float(np.mean(recall_error(patterns, states) <= err))
+
+# %% ../nbs/09a_memory.ipynb #f3eb0b54
+@register_model
+def memory_ham(memories: jax.Array, # The images to store, `(N, D)`
+               beta: float = 3.0, # Inverse temperature of the softmax over memories: larger is sharper
+              ) -> HAM: # An initialized HAM with layers [image `(D,)`, constant `(1,)`]; clamp the constant layer at 1
+    "A dense associative memory storing `memories`, with energy $-\\frac1\\beta\\log\\sum_\\mu \\exp(-\\frac\\beta2\\lVert\\mathbf{x}-\\boldsymbol{\\xi}_\\mu\\rVert^2) + \\frac12$"
+    memories = jnp.asarray(check_array("memory_ham", "memories", memories))
+    if memories.ndim != 2 or memories.shape[0] < 1 or memories.shape[1] < 1:
+        raise ValueError(f"memory_ham: memories must be a non-empty (N, D) array, got shape {memories.shape}")
+    beta = check_positive("memory_ham", "beta", beta)
+    n, d = memories.shape
+    ham = HAM([IdentityLayer((d,)), IdentityLayer((1,))],
+              [DenseMatrixSynapseWithHiddenLayer(n, hidden_lagrangian=LSoftmax(beta=float(beta)))], [((0, 1), 0)]).init_params(0)
+    ham.synapses[0].Ws = (memories.T, -0.5 * jnp.sum(jnp.square(memories), axis=1)[None, :])   # (D, N) and (1, N): (layer size, nhid)
+    return ham

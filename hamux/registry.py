@@ -29,7 +29,6 @@ from .lagrangians import LRelu, LRepu, LSoftmax
 from .layers import TanhLayer, SoftmaxLayer
 from .synapses import AttentionSynapse, ConvSynapse, ConvSynapseWithPool, DenseMatrixSynapseWithHiddenLayer
 from .training import image_label_ham
-from .demo import memory_ham
 
 # %% ../nbs/09_registry.ipynb #9039dee6
 _MODELS: dict = {}  # name -> factory, in the order of registration
@@ -275,7 +274,7 @@ def energy_attn_cifar() -> tuple: # `(ham, forward)`
     return energy_attn((32, 32, 3), (8, 8, 224), 4, 2)
 
 # %% ../nbs/09_registry.ipynb #db24a2f5
-for _f in (image_label_ham, memory_ham): register_model(_f)
+register_model(image_label_ham)
 
 # %% ../nbs/09_registry.ipynb #01a4a16d
 _SYN_ATTRS = ("nhid", "num_heads", "zspace_dim", "kernel_size", "strides", "padding", "use_bias", "pool_type", "pool_window",
