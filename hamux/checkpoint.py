@@ -404,7 +404,7 @@ def load_state_dict(self: HAM,
         return jax.device_put(new, old.sharding) if isinstance(old, jax.Array) else new
     return _walk(ham, restore)
 
-# %% ../nbs/06_checkpoint.ipynb #161e3bb9
+# %% ../nbs/06_checkpoint.ipynb #ee281a88
 @patch
 def save_state_dict(self: HAM,
                     fname: str | os.PathLike, # File to write (a hamux checkpoint); its directory must exist
@@ -414,9 +414,16 @@ def save_state_dict(self: HAM,
     _require_initialized("HAM.save_state_dict", self)
     return save_checkpoint(fname, self, overwrite=overwrite)
 
+# %% ../nbs/06_checkpoint.ipynb #2abca565
 @patch
 def load_ckpt(self: HAM,
               ckpt_f: str | os.PathLike, # A checkpoint written by `save_state_dict` (or `save_checkpoint`) for this architecture
              ) -> HAM: # A copy of this HAM holding the file's parameters (created first if it has none)
     "The HAM with the parameters saved in `ckpt_f`, after checking that the file's architecture is this HAM's"
     return load_checkpoint(ckpt_f, _initialized_ham("HAM.load_ckpt", self))
+
+
+
+
+
+
