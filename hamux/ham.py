@@ -14,12 +14,12 @@ import typing as tp
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.extend.core import Literal
 
 from fastcore.basics import patch
 
 from .checks import is_int, check_bool, check_int, check_positive, check_seed, INT32_MAX
 from .compat import tx
+from .fastpath import is_traced, loop_ready
 from .layers import Layer
 from .synapses import Synapse
 
@@ -237,12 +237,10 @@ def updates(self: HAM,
     "The direction each state moves: $\\tau_l\\, d\\mathbf{x}_l/dt = -\\partial E/\\partial\\mathbf{g}_l$"
     return [-d for d in self.dEdg(xs)]
 
-# %% ../nbs/03_ham.ipynb #b87dd5e0
-def _traced(x): return isinstance(x, jax.core.Tracer)
-
+# %% ../nbs/03_ham.ipynb #6f05d1e6
 def _check_dt(owner, dt):
     "Check a concrete `dt` (a real number, finite and > 0 in float32); a traced one passes, for `_poison` to handle"
-    if _traced(dt):
+    if is_traced(dt):
         if jnp.ndim(dt) != 0 or not (jnp.issubdtype(dt.dtype, jnp.floating) or jnp.issubdtype(dt.dtype, jnp.integer)):
             raise TypeError(f"{owner}: dt must be a real number, got a traced {dt.dtype} array of shape {jnp.shape(dt)}")
         return dt
@@ -268,10 +266,10 @@ def _check_masks(ham, xs, masks, owner):
         if tuple(jnp.shape(m)) not in (tuple(jnp.shape(x)), tuple(layer.shape)):
             raise ValueError(f"{owner}: masks[{i}] has shape {tuple(jnp.shape(m))}, but states[{i}] has shape {tuple(jnp.shape(x))}; "
                              f"a mask must match the state (or layer {i}'s shape {tuple(layer.shape)}, to clamp the same neurons in every sample)")
-        if not _traced(m) and not hasattr(m, "dtype"): m = np.asarray(m)
+        if not is_traced(m) and not hasattr(m, "dtype"): m = np.asarray(m)
         if not (jnp.issubdtype(m.dtype, jnp.bool_) or jnp.issubdtype(m.dtype, jnp.integer) or jnp.issubdtype(m.dtype, jnp.floating)):
             raise TypeError(f"{owner}: masks[{i}] must be an array of 0/1 (bool, int or float), got dtype {m.dtype}")
-        if not _traced(m):  # concrete: checked here; traced masks are poisoned inside the descent
+        if not is_traced(m):  # concrete: checked here; traced masks are poisoned inside the descent
             a = np.asarray(m, np.float32)
             bad = ~((a >= 0) & (a <= 1))
             if bad.any():
@@ -293,7 +291,7 @@ def step(self: HAM,
     for i, (x, u) in enumerate(zip(xs, updates)):
         if jnp.shape(x) != jnp.shape(u): raise ValueError(f"HAM: updates[{i}] has shape {jnp.shape(u)}, but states[{i}] has shape {jnp.shape(x)}")
     masks = _check_masks(self, xs, masks, "HAM.step")
-    if _traced(dt) or any(_traced(m) for m in masks): dt, masks = _poison(dt, masks)
+    if is_traced(dt) or any(is_traced(m) for m in masks): dt, masks = _poison(dt, masks)
     return _euler(self.layers, xs, updates, dt, masks)
 
 # %% ../nbs/03_ham.ipynb #7e6d7c42
@@ -341,127 +339,21 @@ def alphas(self: HAM,
 
 # %% ../nbs/03_ham.ipynb #d6872d59
 def _energy_and_dEdg(ham, xs):
-    "`((total energy, sum of the magnitudes of its terms), dE/dg)` of one unbatched sample, sharing the work between them"
+    "`((energy, scale S), dE/dg)` of one unbatched sample: the function the descent evaluates, on the fast path and the plain one"
     Ls, gs = zip(*[jax.value_and_grad(layer.L)(x) for layer, x in zip(ham.layers, xs)])
     dEl = [layer.dEdg(x) for layer, x in zip(ham.layers, xs)]  # x - bias
-    gx = [jnp.vdot(g, d) for g, d in zip(gs, dEl)]
-    e_layers = sum(a - L for a, L in zip(gx, Ls))
     e_syn, dsyn = jax.value_and_grad(ham.synapse_energy)(list(gs))
-    scale = sum(jnp.abs(a) + jnp.abs(L) for a, L in zip(gx, Ls)) + jnp.abs(e_syn)
-    return (e_layers + e_syn, scale), [a + b for a, b in zip(dEl, dsyn)]
+    energy = ham.layer_energy(xs) + e_syn  # as in HAM.energy: the layers' own `Layer.energy`
+    scale = sum(jnp.abs(jnp.sum(g * d)) + jnp.abs(L) for g, d, L in zip(gs, dEl, Ls)) + jnp.abs(e_syn)
+    return (energy, scale), [a + b for a, b in zip(dEl, dsyn)]
 
 # %% ../nbs/03_ham.ipynb #9f777084
-_CALLS = {"pjit": "jaxpr", "closed_call": "call_jaxpr", "core_call": "call_jaxpr"}  # inlined, so their products are seen
-
-def _inner(eqn):
-    "(jaxpr, consts) of a call primitive"
-    cj = eqn.params[_CALLS[eqn.primitive.name]]
-    return (cj.jaxpr, cj.consts) if hasattr(cj, "consts") else (cj, ())
-
-def _bind(eqn, vals):
-    "Apply `eqn`'s primitive to `vals`, as `jax.core.eval_jaxpr` does; always a list of outputs"
-    subfuns, params = eqn.primitive.get_bind_params(eqn.params)
-    out = eqn.primitive.bind(*subfuns, *vals, **params)
-    return list(out) if eqn.primitive.multiple_results else [out]
-
-def _dot_plan(eqn, known):
-    "How to rewrite a `dot_general` whose operands are loop-invariant where `known(var)`; None to keep it"
-    (lc, rc), (lb, rb) = eqn.params["dimension_numbers"]
-    if lb or rb: return None
-    lhs, rhs = eqn.invars
-    kl, kr = known(lhs), known(rhs)
-    if not lc and kl != kr and (lhs if kl else rhs).aval.shape == ():  # a loop-invariant scalar times an array
-        return ("scale", 0 if kl else 1)  # (its value is added by `_hoist`)
-    if not kl and not kr:  # an inner product of two loop-varying arrays: multiply and sum
-        full = len(lc) == lhs.aval.ndim and len(rc) == rhs.aval.ndim
-        if full and lhs.aval.dtype == rhs.aval.dtype and jnp.issubdtype(lhs.aval.dtype, jnp.floating):
-            perm = [0] * len(lc)
-            for a, b in zip(lc, rc): perm[a] = b  # rhs axes in the order of the lhs axes they meet
-            return ("inner", tuple(perm))
-        return None
-    if (kl and kr) or len(lc) != 1: return None
-    P, X = (lhs, rhs) if kl else (rhs, lhs)
-    p_axis, x_axis = (lc[0], rc[0]) if kl else (rc[0], lc[0])
-    if P.aval.ndim != 2: return None
-    if kl and X.aval.ndim != 1: return None  # X @ P.T would come out transposed: keep it
-    return ("matmul", kl, p_axis, x_axis)    # (P's axis 0 contracted already: the same product, but see "scale")
-
-def _hoist(jaxpr, consts, args, plans, path=()):
-    "Walk `jaxpr` outside the loop: args are values, None where they vary; fill `plans` {eqn path: plan}"
-    env, splat = {}, {}  # splat: {var: scalar} for loop-invariant arrays that are one scalar broadcast
-    def read(v): return v.val if isinstance(v, Literal) else env.get(v)
-    def known(v): return isinstance(v, Literal) or env.get(v) is not None
-    def scalar(v): return read(v) if v.aval.shape == () else splat.get(v)
-    for v, x in zip(jaxpr.constvars, consts): env[v] = x
-    for v, x in zip(jaxpr.invars, args): env[v] = x
-    for i, eqn in enumerate(jaxpr.eqns):
-        prim = eqn.primitive
-        if prim.name in _CALLS: outs = _hoist(*_inner(eqn), [read(v) for v in eqn.invars], plans, path + (i,))
-        elif all(known(v) for v in eqn.invars) and not eqn.effects:
-            outs = _bind(eqn, [read(v) for v in eqn.invars])
-            if prim is jax.lax.broadcast_in_dim_p and eqn.invars[0].aval.shape == (): splat[eqn.outvars[0]] = read(eqn.invars[0])
-        else:
-            outs, plan = [None] * len(eqn.outvars), None
-            if prim is jax.lax.dot_general_p: plan = _dot_plan(eqn, known)
-            elif prim is jax.lax.mul_p and known(eqn.invars[0]) != known(eqn.invars[1]):
-                k = 0 if known(eqn.invars[0]) else 1
-                if scalar(eqn.invars[k]) is not None: plan = ("scale", k)  # a loop-invariant scalar times an array
-            if plan is not None and plan[0] == "scale": plan = plan + (scalar(eqn.invars[plan[1]]),)
-            if plan is not None and plan[0] == "matmul":
-                P = read(eqn.invars[0] if plan[1] else eqn.invars[1])
-                plan = plan + (P if plan[2] == 0 else jnp.transpose(P),)  # the weights as (K, N), made once
-            if plan is not None: plans[path + (i,)] = plan
-        for v, x in zip(eqn.outvars, outs): env[v] = x
-    return [read(v) for v in jaxpr.outvars]
-
-def _replay(jaxpr, consts, args, plans, path=()):
-    "Evaluate `jaxpr` on `args` inside the loop, with the products in `plans` rewritten"
-    env, scaled = {}, {}  # scaled: {var: (scalar, array)} for var = scalar * array
-    def read(v): return v.val if isinstance(v, Literal) else env[v]
-    for v, x in zip(jaxpr.constvars, consts): env[v] = x
-    for v, x in zip(jaxpr.invars, args): env[v] = x
-    for i, eqn in enumerate(jaxpr.eqns):
-        vals, plan = [read(v) for v in eqn.invars], plans.get(path + (i,))
-        if eqn.primitive.name in _CALLS: outs = _replay(*_inner(eqn), vals, plans, path + (i,))
-        elif plan is None: outs = _bind(eqn, vals)
-        elif plan[0] == "scale":  # computed as written, and remembered as (scalar, array) for the products it feeds
-            outs = _bind(eqn, vals)
-            c, avar = plan[2], eqn.invars[1 - plan[1]]
-            c0, base = scaled.get(avar, (None, read(avar)))
-            scaled[eqn.outvars[0]] = (c if c0 is None else c0 * c, base)
-        elif plan[0] == "inner": outs = [jnp.sum(vals[0] * jnp.transpose(vals[1], plan[1])).astype(eqn.outvars[0].aval.dtype)]
-        else:  # activations @ weights(K, N); a scalar factor of the activations moves to the (fusable) output
-            _, p_is_lhs, _, x_axis, Q = plan
-            xvar = eqn.invars[1] if p_is_lhs else eqn.invars[0]
-            c, X = scaled.get(xvar, (None, read(xvar)))
-            params = dict(eqn.params, dimension_numbers=(((x_axis,), (0,)), ((), ())))
-            out = jax.lax.dot_general_p.bind(X, Q, **params)
-            outs = [out if c is None else (c * out).astype(out.dtype)]
-        for v, x in zip(eqn.outvars, outs): env[v] = x
-    return [read(v) for v in jaxpr.outvars]
-
-def _loop_ready(f, params, sample):
-    "`f(params, sample)` as a function of `sample` alone, for use inside a loop: weights laid out (K, N) once, here"
-    leaves, ptree = jax.tree_util.tree_flatten(params)
-    xleaves, xtree = jax.tree_util.tree_flatten(sample)
-    def flat(leaves, xleaves): return f(jax.tree_util.tree_unflatten(ptree, leaves), jax.tree_util.tree_unflatten(xtree, xleaves))
-    closed, out_shape = jax.make_jaxpr(flat, return_shape=True)(leaves, xleaves)
-    out_tree, plans = jax.tree_util.tree_structure(out_shape), {}
-    _hoist(closed.jaxpr, closed.consts, list(leaves) + [None] * len(xleaves), plans)
-    def g(sample):
-        outs = _replay(closed.jaxpr, closed.consts, list(leaves) + jax.tree_util.tree_leaves(sample), plans)
-        return jax.tree_util.tree_unflatten(out_tree, outs)
-    return g
-
-
-
-# %% ../nbs/03_ham.ipynb #e4b4a34e
 def _step_fn(ham, xs, masks, dt, batched, fast=True):
     "`step(xs) -> ((energies, their scales) at xs, states after one Euler step, masked updates)`; call it inside the loop, build it outside"
     dt, masks = _poison(dt, masks)  # outside the loop: a bad traced dt or mask value turns the descent into NaN
     if fast:
         sample = [jax.ShapeDtypeStruct(x.shape[1:] if batched else x.shape, x.dtype) for x in xs]
-        f = _loop_ready(_energy_and_dEdg, ham, sample)
+        f = loop_ready(_energy_and_dEdg, ham, sample)  # the weights laid out once, here (hamux.fastpath)
     else: f = partial(_energy_and_dEdg, ham)
     f = jax.vmap(f) if batched else f
     def step(xs):
@@ -522,13 +414,15 @@ def run(self: HAM,
         masks: list | None = None, # Per layer: None, or an array of values in [0, 1] shaped like the state or the layer; 0 clamps
         return_trajectory: bool = False, # Also return the states after every step
         check_energy: bool = True, # Watch the energy: fill `max_rise` and `rise_step`, and warn (`EnergyRiseWarning`) if it rose
+        fast: bool = True, # Lay the weights out once for the matrix kernels (`hamux.fastpath`); False: the plain `vmap` of the autodiff step
        ) -> RunResult: # `(xs, energies, trajectory, max_rise, rise_step)`
     "Descend the energy for `nsteps` Euler steps, fused into one compiled program"
     nsteps = check_int("HAM.run", "nsteps", nsteps, 0, INT32_MAX)
     keep, check = check_bool("HAM.run", "return_trajectory", return_trajectory), check_bool("HAM.run", "check_energy", check_energy)
+    fast = check_bool("HAM.run", "fast", fast)
     xs, masks, batched = _prep(self, "HAM.run", xs, dt, masks)
-    res = RunResult(*_run(self, xs, masks, jnp.asarray(dt, jnp.float32), nsteps, batched, keep, check=check))
-    if check and not _traced(res.max_rise): _warn_rise("HAM.run", res.max_rise, res.rise_step, dt)
+    res = RunResult(*_run(self, xs, masks, jnp.asarray(dt, jnp.float32), nsteps, batched, keep, fast=fast, check=check))
+    if check and not is_traced(res.max_rise): _warn_rise("HAM.run", res.max_rise, res.rise_step, dt)
     return res
 
 # %% ../nbs/03_ham.ipynb #7b3bfcae
@@ -611,12 +505,14 @@ def run_until_converged(self: HAM,
                         dt: float = 0.1, # Step size; finite and > 0
                         masks: list | None = None, # Per layer: None, or an array of values in [0, 1]; 0 clamps
                         check_energy: bool = True, # Watch the energy: fill `max_rise` and `rise_step`, and warn (`EnergyRiseWarning`) if it rose
+                        fast: bool = True, # Lay the weights out once for the matrix kernels (`hamux.fastpath`); False: the plain `vmap` of the autodiff step
                        ) -> ConvergeResult: # Final states and energy; per sample: steps, update norm, converged, energy rise
     "Descend the energy, each sample until its update is below `tol` (one `lax.while_loop` in one `jit`)"
     owner = "HAM.run_until_converged"
     max_steps = check_int(owner, "max_steps", max_steps, 0, INT32_MAX)
     tol, check = check_positive(owner, "tol", tol), check_bool(owner, "check_energy", check_energy)
+    fast = check_bool(owner, "fast", fast)
     xs, masks, batched = _prep(self, owner, xs, dt, masks)
-    res = _run_until(self, xs, masks, jnp.asarray(dt, jnp.float32), jnp.asarray(tol, jnp.float32), max_steps, batched, check=check)
-    if check and not _traced(res.max_rise): _warn_rise(owner, res.max_rise, res.rise_step, dt)
+    res = _run_until(self, xs, masks, jnp.asarray(dt, jnp.float32), jnp.asarray(tol, jnp.float32), max_steps, batched, fast=fast, check=check)
+    if check and not is_traced(res.max_rise): _warn_rise(owner, res.max_rise, res.rise_step, dt)
     return res
