@@ -56,17 +56,17 @@ def _bind(eqn, vals):
 
 # %% ../nbs/03a_fastpath.ipynb #24ad98b8
 class MatmulPlan(NamedTuple):
-    "A product of loop-varying activations with 2-D weights, rewritten as `activations @ Q` with the weights `Q` laid out (K, N)"
+    "A product of loop-varying activations with 2-D weights, rewritten as `activations @ Q`: fields `p_is_lhs` (the weights were the left operand), `x_axis` (the activations' contracted axis) and `Q` (the weights laid out (K, N))"
     p_is_lhs: bool # The weights were the left operand of the original product
     x_axis: int # The axis of the activations that the product contracts
     Q: jax.Array # The weights as (K, N): the parameter itself, or its transpose made once outside the loop
 
 class InnerPlan(NamedTuple):
-    "An inner product of two loop-varying arrays over all their axes, rewritten as a multiply and a sum"
+    "An inner product of two loop-varying arrays over all their axes, rewritten as a multiply and a sum: field `perm` (the right operand's axes in the order of the left's)"
     perm: tuple # The axes of the right operand, in the order of the left operand's axes they meet
 
 class ScalePlan(NamedTuple):
-    "A loop-invariant scalar times a loop-varying array: computed as written, and remembered so that a product it feeds applies the factor to its output"
+    "A loop-invariant scalar times a loop-varying array, computed as written and remembered so that a product it feeds applies the factor to its output: fields `k` (which operand is the scalar) and `c` (its value)"
     k: int # Which operand (0 or 1) is the scalar
     c: jax.Array # The scalar's value
 
