@@ -146,7 +146,7 @@ def _replay(jaxpr, consts, args, plans, path=()):
 def loop_ready(f, # `f(params, sample)`, written for one sample; `params` do not change during the loop
                params, # A pytree of arrays (a HAM, a dict of weights ...)
                sample, # A pytree of arrays or `jax.ShapeDtypeStruct`s: the shapes and dtypes of one sample
-              ): # `g(sample) == f(params, sample)`, with `g.plans` the rewrite's plans, `{equation path: plan}`
+              ): # `g(sample) == f(params, sample)`; `g.plans` holds the rewrite's plans, `{equation path: plan}`, and `g.out_shape` the shapes of its outputs
     "`f(params, sample)` as a function of `sample` alone, for use inside a loop: weights laid out (K, N) once, here"
     leaves, ptree = jax.tree_util.tree_flatten(params)
     xleaves, xtree = jax.tree_util.tree_flatten(sample)
@@ -157,5 +157,5 @@ def loop_ready(f, # `f(params, sample)`, written for one sample; `params` do not
     def g(sample):
         outs = _replay(closed.jaxpr, closed.consts, list(leaves) + jax.tree_util.tree_leaves(sample), plans)
         return jax.tree_util.tree_unflatten(out_tree, outs)
-    g.plans = plans
+    g.plans, g.out_shape = plans, out_shape
     return g

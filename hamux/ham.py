@@ -340,34 +340,36 @@ def alphas(self: HAM,
 # %% ../nbs/03_ham.ipynb #d6872d59
 def _energy_and_dEdg(ham, xs):
     "`((energy, scale S), dE/dg)` of one unbatched sample: the function the descent evaluates, on the fast path and the plain one"
-    Ls, gs = zip(*[jax.value_and_grad(layer.L)(x) for layer, x in zip(ham.layers, xs)])
+    gs = ham.activations(xs)
     dEl = [layer.dEdg(x) for layer, x in zip(ham.layers, xs)]  # x - bias
-    e_syn, dsyn = jax.value_and_grad(ham.synapse_energy)(list(gs))
-    energy = ham.layer_energy(xs) + e_syn  # as in HAM.energy: the layers' own `Layer.energy`
-    scale = sum(jnp.abs(jnp.sum(g * d)) + jnp.abs(L) for g, d, L in zip(gs, dEl, Ls)) + jnp.abs(e_syn)
-    return (energy, scale), [a + b for a, b in zip(dEl, dsyn)]
+    Els = [layer.energy(x) for layer, x in zip(ham.layers, xs)]  # as in HAM.energy: the layers' own `Layer.energy`
+    e_syn, dsyn = jax.value_and_grad(ham.synapse_energy)(gs)
+    gds = [jnp.sum(g * d) for g, d in zip(gs, dEl)]
+    scale = sum(jnp.abs(gd) + jnp.abs(gd - El) for gd, El in zip(gds, Els)) + jnp.abs(e_syn)  # |g.(x - b)| + |L|, L = g.(x - b) - E_l
+    return (sum(Els) + e_syn, scale), [a + b for a, b in zip(dEl, dsyn)]
 
 # %% ../nbs/03_ham.ipynb #9f777084
 def _step_fn(ham, xs, masks, dt, batched, fast=True):
-    "`step(xs) -> ((energies, their scales) at xs, states after one Euler step, masked updates)`; call it inside the loop, build it outside"
+    "`(step, E)`: `step(xs) -> ((energies, their scales) at xs, states after one Euler step, masked updates)`, and `E` the shape of the energies; build it outside the loop, call `step` inside"
     dt, masks = _poison(dt, masks)  # outside the loop: a bad traced dt or mask value turns the descent into NaN
+    sample = [jax.ShapeDtypeStruct(x.shape[1:] if batched else x.shape, x.dtype) for x in xs]
     if fast:
-        sample = [jax.ShapeDtypeStruct(x.shape[1:] if batched else x.shape, x.dtype) for x in xs]
         f = loop_ready(_energy_and_dEdg, ham, sample)  # the weights laid out once, here (hamux.fastpath)
-    else: f = partial(_energy_and_dEdg, ham)
+        E1 = f.out_shape[0][0]
+    else: f, E1 = partial(_energy_and_dEdg, ham), jax.eval_shape(partial(_energy_and_dEdg, ham), sample)[0][0]
+    E = jax.ShapeDtypeStruct(xs[0].shape[:1] if batched else (), E1.dtype)
     f = jax.vmap(f) if batched else f
     def step(xs):
         ES, dEdg = f(xs)
         us = [-d if m is None else m * -d for d, m in zip(dEdg, masks)]
         return ES, _euler(ham.layers, xs, us, dt, [None] * len(xs)), us
-    return step
+    return step, E
 
 # %% ../nbs/03_ham.ipynb #6894b997
 @partial(jax.jit, static_argnames=("nsteps", "batched", "keep", "fast", "check"))
 def _run(ham, xs, masks, dt, nsteps, batched, keep, fast=True, check=False):
     "`(final states, energies, trajectory)`, and with `check` also `(max_rise, rise_step)`"
-    step = _step_fn(ham, xs, masks, dt, batched, fast)
-    E0 = jax.eval_shape(lambda xs: step(xs)[0][0], list(xs))
+    step, E0 = _step_fn(ham, xs, masks, dt, batched, fast)
     def body(carry, _):
         xs, Es, i, w = carry
         ES, new, _ = step(xs)
@@ -476,7 +478,7 @@ class ConvergeResult(NamedTuple):
 
 @partial(jax.jit, static_argnames=("max_steps", "batched", "fast", "check"))
 def _run_until(ham, xs, masks, dt, tol, max_steps, batched, fast=True, check=False):
-    step = _step_fn(ham, xs, masks, dt, batched, fast)
+    step, E0 = _step_fn(ham, xs, masks, dt, batched, fast)
     def norm(us): return jnp.sqrt(sum(jnp.sum(jnp.square(u).reshape((u.shape[0], -1) if batched else (-1,)), -1) for u in us))
     def per_state(flag, x): return flag.reshape(flag.shape + (1,) * (x.ndim - flag.ndim))
     def cond(c): return (c[1] < max_steps) & ~jnp.all(c[2])
@@ -488,7 +490,6 @@ def _run_until(ham, xs, masks, dt, tol, max_steps, batched, fast=True, check=Fal
         stopped = stopped | (u < tol) | ~jnp.isfinite(u) | ~jnp.isfinite(ES[0])  # converged or diverged: stays where it is
         xs = [jnp.where(per_state(stopped, x), x, x_new) for x, x_new in zip(xs, new)]
         return xs, i + 1, stopped, n + (~stopped).astype(n.dtype), w
-    E0 = jax.eval_shape(lambda xs: step(xs)[0][0], list(xs))
     init = (list(xs), jnp.asarray(0, jnp.int32), jnp.zeros(E0.shape, bool), jnp.zeros(E0.shape, jnp.int32),
             _watch_start(E0) if check else None)
     xs, i, _, n, w = jax.lax.while_loop(cond, body, init)
