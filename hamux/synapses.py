@@ -332,21 +332,52 @@ def _padding(owner, name, value, allowed):
         raise ValueError(f"{owner}: {name} must be one of {allowed}, an int or ((lo, hi), (lo, hi)) of ints >= 0; got {name}={value!r}")
     return pads
 
+def _explicit_pads(padding, hw, window, strides):
+    "A padding (\"SAME\", \"VALID\" or pairs) as ((top, bottom), (left, right)) for an image of spatial shape `hw` and a window"
+    if padding == "VALID": return ((0, 0), (0, 0))
+    if padding == "SAME": return tuple(tuple(p) for p in jax.lax.padtype_to_pads(hw, window, strides, "SAME"))
+    return padding
+
+def _windows(x, window, strides, dilation=(1, 1)):
+    "Every position of a (dilated) window in an (H, W, C) image, by strided slices: `(Ho, Wo, wy * wx, C)`"
+    (H, W, C), (wy, wx), (sy, sx), (dy, dx) = x.shape, window, strides, dilation
+    Ho, Wo = (H - (wy - 1) * dy - 1) // sy + 1, (W - (wx - 1) * dx - 1) // sx + 1
+    return jnp.stack([jax.lax.slice(x, (i * dy, j * dx, 0), (i * dy + (Ho - 1) * sy + 1, j * dx + (Wo - 1) * sx + 1, C), (sy, sx, 1))
+                      for i in range(wy) for j in range(wx)], axis=2)
+
+def _conv(x, kernel, bias, strides, padding, dilation):
+    "Cross-correlation of one (H, W, C) image with a (kh, kw, C, F) kernel as flax's `Conv` computes it, written as one matmul of its windows"
+    kh, kw, _, f = kernel.shape
+    dk = ((kh - 1) * dilation[0] + 1, (kw - 1) * dilation[1] + 1)
+    if padding == "CIRCULAR": x = jnp.pad(x, [((k - 1) // 2, k // 2) for k in dk] + [(0, 0)], mode="wrap")  # flax's circular padding
+    else: x = jnp.pad(x, [*_explicit_pads(padding, x.shape[:2], dk, strides), (0, 0)])
+    P = _windows(x, (kh, kw), strides, dilation)
+    y = P.reshape(*P.shape[:2], -1) @ kernel.reshape(-1, f)  # windows flattened (i, j, c), as the kernel's leading axes
+    return y if bias is None else y + bias
+
 def _pool(y, kind, window, strides, padding):
-    "Max or average pooling of one unbatched (H, W, C) image"
-    f = nn.max_pool if kind == "max" else nn.avg_pool
-    return f(y[None], window, strides=strides, padding=padding)[0]
+    "Max or average pooling of one unbatched (H, W, C) image, as flax's `max_pool` / `avg_pool` (padding counts in the average)"
+    y = jnp.pad(y, [*_explicit_pads(padding, y.shape[:2], window, strides), (0, 0)], constant_values=-jnp.inf if kind == "max" else 0)
+    if window == strides:  # disjoint windows: a reshape, no copies
+        (Ho, Wo), C = (y.shape[0] // window[0], y.shape[1] // window[1]), y.shape[2]
+        w = y[:Ho * window[0], :Wo * window[1]].reshape(Ho, window[0], Wo, window[1], C)
+        return w.max((1, 3)) if kind == "max" else w.mean((1, 3))
+    w = _windows(y, window, strides)
+    return w.max(2) if kind == "max" else w.mean(2)
 
 @functools.lru_cache(maxsize=512)
 def _conv_pool_shape(in_shape, features, conv_cfg, pool_cfg):
-    "Output shape of conv (then pool) on an (H, W, C) input, from shapes alone (jax.eval_shape: no compute)"
+    "Output shape of conv (then pool) on an (H, W, C) input, from shapes alone (jax.eval_shape of flax's own Conv and pooling: no compute)"
     conv = nn.Conv(features, use_bias=False, **dict(conv_cfg))
     def f(x):
         y = conv.init_with_output(jax.random.PRNGKey(0), x[None])[0][0]
-        return y if pool_cfg is None else _pool(y, *pool_cfg)
+        if pool_cfg is None: return y
+        kind, window, strides, padding = pool_cfg
+        return (nn.max_pool if kind == "max" else nn.avg_pool)(y[None], window, strides=strides, padding=padding)[0]
     return tuple(jax.eval_shape(f, jax.ShapeDtypeStruct(in_shape, jnp.float32)).shape)
 
 _CONV_EXTRA = ("input_dilation", "feature_group_count", "dtype", "param_dtype", "precision", "bias_init")  # other tx.Conv arguments
+_CONV_LAX = ("input_dilation", "feature_group_count", "dtype", "precision")  # with these, the synapse calls tx.Conv (lax's convolution) itself
 
 # %% ../nbs/02_synapses.ipynb #de4f5aca
 class ConvSynapse(Synapse):
@@ -403,7 +434,12 @@ class ConvSynapse(Synapse):
         if self.use_bias: out["conv.bias"] = (c2,)
         return out
 
-    def _forward(self, g1): return self.conv(g1[None])[0]
+    def _convolve(self, g1):
+        "conv(g1): by windows and one matmul (`_conv`), or by `tx.Conv` itself for the arguments `_conv` does not take"
+        if self.initializing() or any(k in self.conv_kwargs for k in _CONV_LAX): return self.conv(g1[None])[0]
+        return _conv(g1, self.conv.kernel, self.conv.bias if self.use_bias else None, self.strides, self.padding, self.kernel_dilation)
+
+    def _forward(self, g1): return self._convolve(g1)
 
     def __call__(self, *gs: jax.Array, # The two unbatched image layers (g1, g2), each (H, W, C)
                 ) -> jax.Array: # Scalar alignment sum(g2 * conv(g1))
@@ -436,7 +472,7 @@ class ConvSynapseWithPool(ConvSynapse):
 
     def _pool_cfg(self): return (self.pool_type, self.pool_window, self.pool_stride, self.pool_padding)
 
-    def _forward(self, g1): return _pool(self.conv(g1[None])[0], *self._pool_cfg())
+    def _forward(self, g1): return _pool(self._convolve(g1), *self._pool_cfg())
 
 # %% ../nbs/02_synapses.ipynb #c763950c
 def _layer_norm(z, scale, bias, eps=1e-6):
