@@ -17,7 +17,7 @@ import numpy as np
 
 from fastcore.basics import patch
 
-from .checks import is_int, check_bool, check_int, check_positive, check_seed, INT32_MAX
+from .checks import is_int, check_bool, check_choice, check_int, check_positive, check_seed, INT32_MAX
 from .compat import tx
 from .fastpath import is_traced, loop_ready
 from .layers import Layer
@@ -349,26 +349,28 @@ def _energy_and_dEdg(ham, xs):
     return (sum(Els) + e_syn, scale), [a + b for a, b in zip(dEl, dsyn)]
 
 # %% ../nbs/03_ham.ipynb #9f777084
-def _step_fn(ham, xs, masks, dt, batched, fast=True):
-    "`(step, E)`: `step(xs) -> ((energies, their scales) at xs, states after one Euler step, masked updates)`, and `E` the shape of the energies; build it outside the loop, call `step` inside"
+def _step_fn(ham, xs, masks, dt, batched, fast=True, energy=True):
+    "`(step, E)`: `step(xs) -> ((energies, their scales) at xs, or None without `energy`; states after one Euler step; masked updates)`, and `E` the shape of the energies; build it outside the loop, call `step` inside"
     dt, masks = _poison(dt, masks)  # outside the loop: a bad traced dt or mask value turns the descent into NaN
     sample = [jax.ShapeDtypeStruct(x.shape[1:] if batched else x.shape, x.dtype) for x in xs]
+    fn = _energy_and_dEdg if energy else HAM.dEdg  # without the energy, the step is the gradient alone
     if fast:
-        f = loop_ready(_energy_and_dEdg, ham, sample)  # the weights laid out once, here (hamux.fastpath)
-        E1 = f.out_shape[0][0]
-    else: f, E1 = partial(_energy_and_dEdg, ham), jax.eval_shape(partial(_energy_and_dEdg, ham), sample)[0][0]
-    E = jax.ShapeDtypeStruct(xs[0].shape[:1] if batched else (), E1.dtype)
+        f = loop_ready(fn, ham, sample)  # the weights laid out once, here (hamux.fastpath)
+        E1 = f.out_shape[0][0] if energy else None
+    else: f, E1 = partial(fn, ham), (jax.eval_shape(partial(fn, ham), sample)[0][0] if energy else None)
+    E = None if E1 is None else jax.ShapeDtypeStruct(xs[0].shape[:1] if batched else (), E1.dtype)
     f = jax.vmap(f) if batched else f
     def step(xs):
-        ES, dEdg = f(xs)
+        ES, dEdg = f(xs) if energy else (None, f(xs))
         us = [-d if m is None else m * -d for d, m in zip(dEdg, masks)]
         return ES, _euler(ham.layers, xs, us, dt, [None] * len(xs)), us
     return step, E
 
 # %% ../nbs/03_ham.ipynb #6894b997
-@partial(jax.jit, static_argnames=("nsteps", "batched", "keep", "fast", "check"))
-def _run(ham, xs, masks, dt, nsteps, batched, keep, fast=True, check=False):
-    "`(final states, energies, trajectory)`, and with `check` also `(max_rise, rise_step)`"
+@partial(jax.jit, static_argnames=("nsteps", "batched", "keep", "fast", "check", "energies"))
+def _run(ham, xs, masks, dt, nsteps, batched, keep, fast=True, check=False, energies="all"):
+    "`(final states, energies, trajectory, max_rise, rise_step)`; the last two None without `check`"
+    if energies != "all": return _run_untraced(ham, xs, masks, dt, nsteps, batched, keep, fast, check, energies)
     step, E0 = _step_fn(ham, xs, masks, dt, batched, fast)
     def body(carry, _):
         xs, Es, i, w = carry
@@ -380,14 +382,29 @@ def _run(ham, xs, masks, dt, nsteps, batched, keep, fast=True, check=False):
     (xs_final, Es, _, w), traj = jax.lax.scan(body, (list(xs), Es, jnp.asarray(0), w), None, length=nsteps)
     ES = step(xs_final)[0]
     Es = Es.at[nsteps].set(ES[0])  # energy of the final states
-    if not check: return xs_final, Es, traj
+    if not check: return xs_final, Es, traj, None, None
     w = _watch(w, ES, nsteps)
+    return xs_final, Es, traj, w[2], w[3]
+
+def _run_untraced(ham, xs, masks, dt, nsteps, batched, keep, fast, check, energies):
+    "`_run` whose loop computes no energy: with `energies=\"ends\"` the energies of the first and the last states, compared by the check; with None none"
+    step, _ = _step_fn(ham, xs, masks, dt, batched, fast, energy=False)
+    def body(xs, _):
+        new = step(xs)[1]
+        return new, (new if keep else None)
+    xs_final, traj = jax.lax.scan(body, list(xs), None, length=nsteps)
+    if energies is None: return xs_final, None, traj, None, None
+    f = partial(_energy_and_dEdg, ham)
+    (E0, S0), (E1, S1) = [(jax.vmap(f) if batched else f)(x)[0] for x in (xs, xs_final)]
+    Es = jnp.stack([E0, E1])
+    if not check: return xs_final, Es, traj, None, None
+    w = _watch(_watch(_watch_start(E0), (E0, S0), 0), (E1, S1), nsteps)
     return xs_final, Es, traj, w[2], w[3]
 
 class RunResult(NamedTuple):
     "What `HAM.run` returns: the final states `xs`, the `energies` before each step and after the last, the `trajectory` (None unless asked for), and per sample the energy's `max_rise` and its `rise_step`"
     xs: list # Final states, one per layer
-    energies: jax.Array # Energy before each step and after the last: `(nsteps + 1,)`, or `(nsteps + 1, bs)` for a batch
+    energies: jax.Array | None # Energy before each step and after the last, `(nsteps + 1,)` or `(nsteps + 1, bs)` for a batch; with `energies="ends"` the first and last only, `(2,)` or `(2, bs)`; None with `energies=None`
     trajectory: list | None # States after each step, `(nsteps, ...)` per layer, if asked for; else None
     max_rise: jax.Array | None = None # Per sample: the largest rise of the energy over one step beyond float32 rounding (0 if none; None if not checked)
     rise_step: jax.Array | None = None # Per sample: the step (from 1) of that rise; 0 if none
@@ -417,13 +434,16 @@ def run(self: HAM,
         return_trajectory: bool = False, # Also return the states after every step
         check_energy: bool = True, # Watch the energy: fill `max_rise` and `rise_step`, and warn (`EnergyRiseWarning`) if it rose
         fast: bool = True, # Lay the weights out once for the matrix kernels (`hamux.fastpath`); False: the plain `vmap` of the autodiff step
+        energies: str | None = "all", # "all": the energy before every step and after the last; "ends": only of the first and last states; None: no energy
        ) -> RunResult: # `(xs, energies, trajectory, max_rise, rise_step)`
     "Descend the energy for `nsteps` Euler steps, fused into one compiled program"
     nsteps = check_int("HAM.run", "nsteps", nsteps, 0, INT32_MAX)
     keep, check = check_bool("HAM.run", "return_trajectory", return_trajectory), check_bool("HAM.run", "check_energy", check_energy)
     fast = check_bool("HAM.run", "fast", fast)
+    energies = check_choice("HAM.run", "energies", energies, ("all", "ends", None))
+    check = check and energies is not None  # the check watches the energies that are computed
     xs, masks, batched = _prep(self, "HAM.run", xs, dt, masks)
-    res = RunResult(*_run(self, xs, masks, jnp.asarray(dt, jnp.float32), nsteps, batched, keep, fast=fast, check=check))
+    res = RunResult(*_run(self, xs, masks, jnp.asarray(dt, jnp.float32), nsteps, batched, keep, fast=fast, check=check, energies=energies))
     if check and not is_traced(res.max_rise): _warn_rise("HAM.run", res.max_rise, res.rise_step, dt)
     return res
 

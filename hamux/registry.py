@@ -120,7 +120,7 @@ def simple_fwd(model: HAM, # A HAM with parameters; layer 0 takes the inputs, th
     xs = model.init_states(x.shape[0], rng=rng)
     xs[0] = x
     masks = [jnp.zeros(shape, x.dtype)] + [None] * (model.n_layers - 1)
-    xs = model.run(xs, depth, dt=dt, masks=masks).xs
+    xs = model.run(xs, depth, dt=dt, masks=masks, energies="ends").xs  # the check compares the first and last energies; no trace
     return model.layers[-1].g(xs[-1])
 
 # %% ../nbs/09_registry.ipynb #91780491
