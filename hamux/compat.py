@@ -7,6 +7,7 @@ __all__ = ['apply_treex_shims']
 
 # %% ../nbs/99_compat.ipynb #b340998e
 import importlib
+import operator
 
 import jax
 import flax
@@ -47,14 +48,62 @@ def _freeze_treex_flax_calls(treex) -> bool:
     return True
 
 # %% ../nbs/99_compat.ipynb #f74fc9bf
+def _metadata_key(m) -> tuple:
+    "What makes two treeo `FieldMetadata` the same: their class, and the type and value of each of their fields"
+    return (type(m),) + tuple((k, type(v), v) for k, v in sorted(vars(m).items()))
+
+def _field_metadata_by_value(types) -> bool:
+    "Give treeo's `FieldMetadata` value equality and hashing, and make equal ones one object; False if that was already done"
+    FM = types.FieldMetadata
+    if getattr(FM, "_hamux_by_value", False): return False
+    init, interned = FM.__init__, {}
+    def __new__(cls, *args, **kwargs):
+        obj = object.__new__(cls)
+        if not (args or kwargs): return obj  # copy and pickle fill in the fields afterwards
+        init(obj, *args, **kwargs)
+        try: return interned.setdefault(_metadata_key(obj), obj)
+        except TypeError: return obj  # an unhashable field (an `opaque` predicate object): equal by value, but not shared
+    def __init__(self, *args, **kwargs):
+        if not vars(self): init(self, *args, **kwargs)  # an interned record is already filled in
+    def __eq__(self, other):
+        if type(other) is not type(self): return NotImplemented
+        return self is other or _metadata_key(self) == _metadata_key(other)
+    def __hash__(self): return hash(_metadata_key(self))
+    FM.__new__, FM.__init__, FM.__eq__, FM.__hash__, FM._hamux_by_value = __new__, __init__, __eq__, __hash__, True
+    return True
+
+# %% ../nbs/99_compat.ipynb #9c098520
+class _StaticFields(dict):
+    "The static fields of a treeo node as its treedef keeps them: equal to another's when the names, the values and the values' types are"
+    __slots__ = ()
+    def __eq__(self, other):  # the types field by field, with iterators only: no Python-level loop
+        return (isinstance(other, _StaticFields) and dict.__eq__(self, other)
+                and all(map(operator.is_, map(type, self.values()), map(type, map(other.__getitem__, self)))))
+    def __ne__(self, other): return not self.__eq__(other)
+    __hash__ = None  # a dict, and as unhashable
+
+def _typed_static_fields(tree) -> bool:
+    "Make treeo's `Tree.tree_flatten` keep its static fields as `_StaticFields`; False if that was already done"
+    flatten = tree.Tree.tree_flatten
+    if getattr(flatten, "_hamux_typed", False): return False
+    def tree_flatten(self):
+        children, static = flatten(self)
+        return children, _StaticFields(static)
+    tree_flatten.__doc__, tree_flatten._hamux_typed = flatten.__doc__, True
+    tree.Tree.tree_flatten = tree_flatten  # jax calls `tree_flatten` by name, so every subclass gets it
+    return True
+
+# %% ../nbs/99_compat.ipynb #4476496d
 def apply_treex_shims() -> list: # Names of the shims that changed something
-    "Patch jax, flax and treex so that treex 0.6.12 imports and runs; each shim is a no-op where not needed"
+    "Patch jax, flax, treeo and treex so that treex 0.6.12 imports and runs, and modules built alike share compiled code; each shim is a no-op where not needed"
     applied = []
     lax_numpy = importlib.import_module("jax._src.numpy.lax_numpy")
     if not hasattr(lax_numpy, "ndarray"):
         lax_numpy.ndarray = jax.Array; applied.append("jax_ndarray")
     if not hasattr(_flax_linear, "zeros"):
         _flax_linear.zeros = _flax_inits.zeros; applied.append("flax_linear_zeros")
+    if _field_metadata_by_value(importlib.import_module("treeo.types")): applied.append("treeo_metadata_by_value")
+    if _typed_static_fields(importlib.import_module("treeo.tree")): applied.append("treeo_typed_static_fields")
     if _freeze_treex_flax_calls(importlib.import_module("treex")): applied.append("treex_frozen_variables")
     return applied
 
