@@ -26,7 +26,7 @@ from fastcore.basics import patch
 
 from .checks import check_bool
 from .compat import tx
-from .ham import HAM
+from .ham import HAM, _check_ready
 
 # %% ../nbs/06_checkpoint.ipynb #52ad8945
 class CheckpointError(ValueError):
@@ -347,25 +347,18 @@ def load_checkpoint(path: str | os.PathLike, # Checkpoint file written by `save_
     return _walk(module, restore)
 
 # %% ../nbs/06_checkpoint.ipynb #a925feda
-def _ham_initialized(ham) -> bool:
-    "Whether every layer of `ham`, and every synapse a connection uses, has its parameters"
-    used = {s for _, s in ham.connections}
-    return all(m.initialized for m in [*ham.layers, *(ham.synapses[s] for s in used)])
-
 def _initialized_ham(owner, ham):
-    "`ham`, or a copy with parameters created by `init_params(0)` if it has none yet"
+    "`ham`, or a copy with parameters created by `init_params(0)` if a layer or a used synapse has none yet (`HAM`'s own check)"
     if not isinstance(ham, HAM): raise TypeError(f"{owner}: needs a hamux HAM, got {type(ham).__name__}")
-    return ham if _ham_initialized(ham) else ham.init_params(0)
-
-def _require_initialized(owner, ham):
-    if not _ham_initialized(ham):
-        raise ValueError(f"{owner}: the HAM has no parameters yet; create them first with `ham = ham.init_params(seed)`")
+    try: _check_ready(ham, owner)
+    except ValueError: return ham.init_params(0)
+    return ham
 
 # %% ../nbs/06_checkpoint.ipynb #7ad3bc85
 @patch
 def to_state_dict(self: HAM) -> dict: # `{path: numpy array}` for every parameter, sorted by path
     "The HAM's parameters as a plain dict of numpy arrays (copies), keyed by their path such as `'synapses[0].W'`"
-    _require_initialized("HAM.to_state_dict", self)
+    _check_ready(self, "HAM.to_state_dict")
     return {p: np.array(jax.device_get(x)) for p, x in _params(self).items()}
 
 # %% ../nbs/06_checkpoint.ipynb #9376216c
@@ -411,7 +404,7 @@ def save_state_dict(self: HAM,
                     overwrite: bool = True, # Replace an existing file; False raises FileExistsError instead
                    ) -> Path: # The path written
     "Save the HAM's parameters and architecture to `fname` with `save_checkpoint`: atomically, without pickle"
-    _require_initialized("HAM.save_state_dict", self)
+    _check_ready(self, "HAM.save_state_dict")
     return save_checkpoint(fname, self, overwrite=overwrite)
 
 # %% ../nbs/06_checkpoint.ipynb #2abca565

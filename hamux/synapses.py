@@ -194,10 +194,10 @@ class SimpleDenseSynapse(Synapse):
 
     def __call__(self, *gs: jax.Array, # The two unbatched activations (g1, g2), any shapes
                 ) -> jax.Array: # Scalar alignment g1 @ W @ g2
-        "$\\mathbf{g}_1^\\top W\\mathbf{g}_2$, computed literally as `g1 @ W @ g2` on the flattened activations"
+        "$\\mathbf{g}_1^\\top W\\mathbf{g}_2$ on the flattened activations, as `sum((g1 @ W) * g2)`: one matrix product, then a multiply and a sum"
         g1, g2 = (g.reshape(-1) for g in self._prepare(gs))
         if self.initializing(): self.W = self.W_init(tx.next_key(), (g1.size, g2.size), jnp.float32)
-        return g1 @ self.W @ g2
+        return jnp.sum((g1 @ self.W) * g2)
 
 # %% ../nbs/02_synapses.ipynb #80e41b81
 class DenseSynapse(Synapse):
@@ -225,13 +225,13 @@ class DenseSynapse(Synapse):
 
     def __call__(self, *gs: jax.Array, # Unbatched activations, one array per joined layer
                 ) -> jax.Array: # Scalar alignment
-        "$\\sum W_{a_1\\dots a_k} g_{1,a_1}\\cdots g_{k,a_k}$; for two flattened layers literally `g1 @ W @ g2`"
+        "$\\sum W_{a_1\\dots a_k} g_{1,a_1}\\cdots g_{k,a_k}$; for two layers `sum((g1 @ W) * g2)`"
         gs = self._prepare(gs)
         # flattened: (size,); else each layer's leading axes summed first: (d,)
         gs = [g.reshape(-1) if self.flatten_args else g.reshape(-1, g.shape[-1]).sum(0) for g in gs]
         if self.initializing(): self.W = self.W_init(tx.next_key(), tuple(g.shape[-1] for g in gs), jnp.float32)
         W = self.W
-        if len(gs) == 2: return gs[0] @ W @ gs[1]
+        if len(gs) == 2: return jnp.sum((gs[0] @ W) * gs[1])  # the inner product as a multiply and a sum, not a dot
         for g in reversed(gs): W = W @ g   # contract the last axis of W with the last layer, and so on
         return W
 
