@@ -343,7 +343,7 @@ def load_checkpoint(path: str | os.PathLike, # Checkpoint file written by `save_
     saved = info["params"]
     def restore(p, old):
         new = np.array(saved[p])                   # a writable copy, independent of the file's buffer
-        return jax.device_put(new, old.sharding) if isinstance(old, jax.Array) else new
+        return (jax.device_put(new, old.sharding) if old.committed else jax.device_put(new)) if isinstance(old, jax.Array) else new  # uncommitted stays uncommitted: the same jit cache entry
     return _walk(module, restore)
 
 # %% ../nbs/06_checkpoint.ipynb #a925feda
@@ -394,7 +394,7 @@ def load_state_dict(self: HAM,
         raise CheckpointError(f"{owner}: the state dict does not fit this HAM: " + "; ".join(listed))
     def restore(p, old):
         new = np.array(arrays[p])                 # a copy: later changes to the state dict do not reach the HAM
-        return jax.device_put(new, old.sharding) if isinstance(old, jax.Array) else new
+        return (jax.device_put(new, old.sharding) if old.committed else jax.device_put(new)) if isinstance(old, jax.Array) else new  # uncommitted stays uncommitted: the same jit cache entry
     return _walk(ham, restore)
 
 # %% ../nbs/06_checkpoint.ipynb #ee281a88

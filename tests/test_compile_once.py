@@ -114,9 +114,6 @@ def test_loaded_checkpoint_has_the_structure_of_a_fresh_ham(base, tmp_path):
     assert jax.tree_util.tree_structure(loaded) == jax.tree_util.tree_structure(small_ham().init_params(3))
 
 
-@pytest.mark.xfail(strict=True, reason="load_checkpoint restores each parameter with jax.device_put(new, old.sharding), which makes "
-                   "committed arrays, and jit keys its programs on committedness too; restoring uncommitted arrays where the module's "
-                   "were uncommitted (jax.device_put(new)) fixes it. Remove this mark with that change in nbs/06_checkpoint.ipynb")
 def test_loaded_checkpoint_shares_the_descents(base, tmp_path):
     small_ham().init_params(1).save_state_dict(tmp_path / "h.ckpt")
     loaded = small_ham().load_ckpt(tmp_path / "h.ckpt")
