@@ -564,9 +564,8 @@ class SelfAttentionSynapse(_AttentionBase):
         "Scores with each token's self-score removed: (num_heads, N, N-1), or (num_heads, N, N) without masking"
         A = self._scores(g, g)
         if not self.mask_diagonal: return A
-        N = A.shape[-1]
-        others = np.array([[m for m in range(N) if m != n] for n in range(N)]).reshape(N, N - 1)  # static indices
-        return jnp.take_along_axis(A, others[None], axis=-1)
+        H, N = A.shape[0], A.shape[-1]  # the diagonal sits every N + 1 entries of the flattened scores: cut it out by reshapes
+        return A.reshape(H, N * N)[:, 1:].reshape(H, N - 1, N + 1)[:, :, :-1].reshape(H, N, N - 1)  # (a gather's gradient is a slow scatter)
 
     def __call__(self, *gs: jax.Array, # The unbatched layer `(..., D)`, attending to itself
                 ) -> jax.Array: # Scalar alignment
