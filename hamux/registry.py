@@ -27,7 +27,7 @@ from .checks import check_int
 from .ham import HAM
 from .lagrangians import LRelu, LRepu, LSoftmax
 from .layers import TanhLayer, SoftmaxLayer
-from .synapses import AttentionSynapse, ConvSynapse, ConvSynapseWithPool, DenseMatrixSynapseWithHiddenLayer
+from .synapses import AttentionSynapse, ConvSynapse, ConvSynapseWithPool, DenseMatrixSynapseWithHiddenLayer, _Fresh
 from .training import image_label_ham
 
 # %% ../nbs/09_registry.ipynb #9039dee6
@@ -164,7 +164,7 @@ def hn(hidden_lagrangian: tx.Module, # Lagrangian of the hidden layer, e.g. `LRe
 register_model(hn)
 hn_relu = register_model(named_partial(hn, LRelu(), new_name="hn_relu"))
 hn_repu5 = register_model(named_partial(hn, LRepu(n=5), new_name="hn_repu5"))
-hn_softmax = register_model(named_partial(hn, LSoftmax(), new_name="hn_softmax"))
+hn_softmax = register_model(named_partial(hn, _Fresh(LSoftmax), new_name="hn_softmax"))  # a new LSoftmax per model, and no array made at import (jax.distributed must start first)
 hn_relu.__doc__ = "`hn` with a ReLU hidden layer, `LRelu()`: synapse energy $-\\frac12\\sum_\\mu \\mathrm{relu}(h_\\mu)^2$"
 hn_repu5.__doc__ = "`hn` with rectified power units, `LRepu(n=5)`: synapse energy $-\\frac15\\sum_\\mu \\mathrm{relu}(h_\\mu)^5$, which separates the memories more sharply"
 hn_softmax.__doc__ = "`hn` with a softmax hidden layer, `LSoftmax()`: synapse energy $-\\log\\sum_\\mu e^{h_\\mu}$, a modern Hopfield network"

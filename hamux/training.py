@@ -16,19 +16,45 @@ import numpy as np
 import jax
 import jax.numpy as jnp
 import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from .checks import check_bool, check_pos_int, check_positive, check_seed, is_int
+from .checks import check_bool, check_choice, check_pos_int, check_positive, check_seed, is_int
 from .compat import tx
 from .ham import HAM, RunResult, _check_ready
 from .lagrangians import LRelu
 from .layers import IdentityLayer, SoftmaxLayer
 from .synapses import DenseMatrixSynapseWithHiddenLayer
 from .data import Batches
+from .sharding import replicate, shard_batch
 
 # %% ../nbs/05_training.ipynb #71ed910e
 def _check_ham(owner, ham, initialized=True):
     if not isinstance(ham, HAM): raise TypeError(f"{owner}: ham must be a hamux HAM, got {type(ham).__name__}: {ham!r:.80}")
     if initialized: _check_ready(ham, owner)
+
+def _hams_in(module) -> list:
+    "Every HAM held by the treex module `module` (itself included), in pytree order"
+    return [m for m in jax.tree_util.tree_leaves(module, is_leaf=lambda m: isinstance(m, HAM)) if isinstance(m, HAM)]
+
+def _check_model(owner, model):
+    "A HAM is checked as a HAM; any other treex Module must be initialized, hold parameters, and every HAM in it must be ready"
+    if isinstance(model, HAM): return _check_ham(owner, model)
+    if not isinstance(model, tx.Module):
+        raise TypeError(f"{owner}: ham must be a hamux HAM, got {type(model).__name__}: {model!r:.80}; {owner} also takes any "
+                        f"initialized treex Module (tx.Module) that holds the parameters to train, e.g. a module holding a HAM")
+    name = type(model).__name__
+    if not model.initialized:
+        raise ValueError(f"{owner}: ham is a {name} module that is not initialized: create its parameters first "
+                         f"(with its own init method, or `model = model.init(key)`)")
+    if not jax.tree_util.tree_leaves(model.parameters()):
+        raise ValueError(f"{owner}: ham is a {name} module without parameters (no tx.Parameter leaves): there is nothing to train or score")
+    for h in _hams_in(model):
+        where = f"{owner}: the HAM in the {name} module"
+        _check_ready(h, where)
+        for i in sorted({s for _, s in h.connections}):      # `Module.init` marks a synapse initialized without creating its weights
+            if getattr(h.synapses[i], "layer_shapes", ()) is None:
+                raise ValueError(f"{where}: synapse {i} ({type(h.synapses[i]).__name__}) has no parameters yet: create them with "
+                                 f"`ham = ham.init_params(key)` before putting the HAM in the module (the module's `.init` does not)")
 
 def _layer_index(owner, ham, i, name="layer"):
     "`i` as a non-negative layer index of `ham` (negative counts from the end)"
@@ -54,6 +80,7 @@ def settle(ham: HAM, # An initialized HAM
            nsteps: int, # Number of Euler steps of the descent
            dt: float = 0.1, # Step size
            return_trajectory: bool = False, # Also return the states after every step
+           energies: str | None = "all", # As `HAM.run`: "all", "ends", or None (no energy computed: the cheapest, inside a loss)
           ) -> RunResult: # `(xs, energies, trajectory)` as from `HAM.run`
     "Clamp the layers in `inputs` to the given states, start the other layers at zero, and descend the energy"
     _check_ham("settle", ham, initialized=False)
@@ -73,7 +100,7 @@ def settle(ham: HAM, # An initialized HAM
     bs = bss.pop()
     dtype = jnp.result_type(*[x.dtype for x in given.values() if jnp.issubdtype(x.dtype, jnp.floating)] or [jnp.float32])
     xs = [given[i] if i in given else jnp.zeros(l.init_state(bs=bs).shape, dtype) for i, l in enumerate(ham.layers)]
-    return ham.run(xs, nsteps, dt=dt, masks=clamp_masks(ham, list(given)), return_trajectory=return_trajectory)
+    return ham.run(xs, nsteps, dt=dt, masks=clamp_masks(ham, list(given)), return_trajectory=return_trajectory, energies=energies)
 
 # %% ../nbs/05_training.ipynb #2d8785ec
 def image_label_ham(n_pixels: int = 64, # Size of the (flattened) image layer
@@ -97,7 +124,7 @@ def label_logits(ham: HAM, # An initialized classifier HAM
     "Clamp `x` in the input layer, let every other layer settle, and return the label layer's states (the logits)"
     i, j = _layer_index("label_logits", ham, input_layer, "input_layer"), _layer_index("label_logits", ham, label_layer, "label_layer")
     if i == j: raise ValueError(f"label_logits: input_layer and label_layer are the same layer ({i})")
-    return settle(ham, {i: x}, nsteps, dt).xs[j]
+    return settle(ham, {i: x}, nsteps, dt, energies=None).xs[j]  # only the states are needed: no energy trace
 
 def _check_labels(owner, y, n_classes, n=None, where="y"):
     "Raise unless `y` holds integer class labels of shape `(n,)` in `0..n_classes-1` (the values only when concrete)"
@@ -126,6 +153,9 @@ class _ClassificationLoss:
     def __hash__(self): return hash((type(self).__name__, self._key))
     def __repr__(self): return "classification_loss(nsteps={}, dt={}, input_layer={}, label_layer={})".format(*self._key)
     def _label_size(self, owner, ham):
+        if not isinstance(ham, HAM):
+            raise TypeError(f"{owner}: classification_loss reads the label layer of a HAM, got a {type(ham).__name__}; "
+                            f"for another module write a loss function `loss_fn(model, *batch)` of your own")
         j = _layer_index(owner, ham, self._key[3], "label_layer")
         shape = tuple(ham.layers[j].shape)
         if len(shape) != 1: raise ValueError(f"{owner}: classification_loss needs a vector label layer, got layer {j} of shape {shape}")
@@ -143,13 +173,19 @@ class _ClassificationLoss:
             raise ValueError(f"{owner}: classification_loss takes data (x, y), images and their integer labels; got {len(data)} arrays")
         _check_labels(owner, data[1], self._label_size(owner, ham), n=len(data[0]), where="y (data[1])")
 
-def classification_loss(nsteps: int = 10, # Euler steps of the descent
+def classification_loss(nsteps: int | None = None, # Euler steps of the descent (default 10); with gradient="implicit", the most steps (default 1000)
                         dt: float = 0.5, # Step size
                         input_layer: int = 0, # Index of the clamped input layer
                         label_layer: int = -1, # Index of the label layer
+                        gradient: str = "unrolled", # "unrolled": backpropagate through the steps; "implicit": at the fixed point (`hamux.implicit`)
+                        tol: float = 1e-4, # With gradient="implicit": the update norm at which the descent has converged
                        ) -> tp.Callable: # `loss_fn(ham, x, y) -> (mean cross-entropy, {"acc": accuracy})`, with `loss_fn.check_data`
     "A loss function for `fit`: softmax cross-entropy of the label layer's final state against integer labels `y`"
-    nsteps = check_pos_int("classification_loss", "nsteps", nsteps)
+    gradient = check_choice("classification_loss", "gradient", gradient, ("unrolled", "implicit"))
+    if gradient == "implicit":  # run_until_converged forward, one linear solve backward: memory flat in the steps
+        from hamux.implicit import implicit_classification_loss  # (hamux.implicit builds on this module)
+        return implicit_classification_loss(max_steps=1000 if nsteps is None else nsteps, dt=dt, tol=tol, input_layer=input_layer, label_layer=label_layer)
+    nsteps = check_pos_int("classification_loss", "nsteps", 10 if nsteps is None else nsteps)
     check_positive("classification_loss", "dt", dt)
     for name, v in (("input_layer", input_layer), ("label_layer", label_layer)):
         if not is_int(v): raise TypeError(f"classification_loss: {name} must be an int layer index, got {name}={v!r}")
@@ -173,10 +209,10 @@ def _check_optimizer(owner, optimizer):
     if not (callable(getattr(optimizer, "init", None)) and callable(getattr(optimizer, "update", None))):
         raise TypeError(f"{owner}: optimizer must be an optax GradientTransformation such as optax.adam(1e-3), got {optimizer!r:.80}")
 
-def make_train_step(loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(loss, {name: metric})`, scalars
+def make_train_step(loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(loss, {name: metric})`, scalars; `ham` is the HAM or module trained
                     optimizer: optax.GradientTransformation, # An optax optimiser, e.g. `optax.adam(1e-2)`
                    ) -> tp.Callable: # Jitted `step(ham, opt_state, *batch) -> (ham, opt_state, loss, metrics)`
-    "One jitted optimisation step of every parameter of a HAM: gradient of `loss_fn` through the descent, then an optax update"
+    "One jitted optimisation step of every parameter of a HAM (or of any treex module): gradient of `loss_fn` through the descent, then an optax update"
     if not callable(loss_fn): raise TypeError(f"make_train_step: loss_fn must be callable, got {loss_fn!r:.80}")
     _check_optimizer("make_train_step", optimizer)
     @jax.jit
@@ -217,13 +253,13 @@ def _check_arrays(owner, name, arrays, loss_fn=None, ham=None):
     if callable(check): check(owner, ham, arrays)
     return arrays, ns[0]
 
-def evaluate(ham: HAM, # An initialized HAM
+def evaluate(ham: tx.Module, # An initialized HAM, or any initialized treex module (e.g. one holding a HAM)
              loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(loss, {name: metric})`
              data: tuple, # Arrays `(x, y, ...)` with the same first dimension
              batch_size: int = 512, # Examples per evaluation batch (the result does not depend on it)
             ) -> dict: # `{"loss": mean loss, name: mean metric, ...}` as floats
     "Mean loss and metrics of `loss_fn` over `data`, computed batch by batch, each batch weighted by its size"
-    _check_ham("evaluate", ham)
+    _check_model("evaluate", ham)
     if not callable(loss_fn): raise TypeError(f"evaluate: loss_fn must be callable, got {loss_fn!r:.80}")
     data, n = _check_arrays("evaluate", "data", data, loss_fn, ham)
     return _evaluate(ham, loss_fn, data, n, check_pos_int("evaluate", "batch_size", batch_size))
@@ -239,11 +275,15 @@ def _evaluate(ham, loss_fn, data, n, batch_size):
 
 # %% ../nbs/05_training.ipynb #42c2573b
 class FitResult(tp.NamedTuple):
-    "What `fit` returns: `(ham, history, opt_state, seconds)`, the trained HAM, one log dict per epoch, the optimiser state and the wall-clock time"
-    ham: HAM # The trained HAM
+    "What `fit` returns: `(ham, history, opt_state, seconds)`, the trained HAM (or module), one log dict per epoch, the optimiser state and the wall-clock time"
+    ham: tx.Module # The trained HAM, or the trained module of the type `fit` was given
     history: list # One dict per epoch: "epoch", "train_loss", "train_<metric>", "valid_loss", "valid_<metric>", "seconds"
     opt_state: tp.Any # The optimiser state after the last step (to continue training)
     seconds: float # Wall-clock time of the whole fit, compilation included
+    @property
+    def model(self) -> tx.Module: # The same object as `ham`
+        "The trained HAM or module (another name for `ham`, which reads better when a module holding a HAM was trained)"
+        return self.ham
 
 def _in_test() -> bool: return bool(os.environ.get("IN_TEST"))
 
@@ -270,6 +310,12 @@ class _NoBar:
     def add_task(self, *a, **k): return 0
     def update(self, *a, **k): pass
 
+def _local(tree, mesh):
+    "This process's own copy of a replicated pytree (what it can read, evaluate and save); the tree itself without a mesh"
+    if mesh is None: return tree
+    tree = jax.jit(lambda t: t, out_shardings=NamedSharding(mesh, PartitionSpec()))(tree)  # whole on every device (the step may leave it split)
+    return jax.tree_util.tree_map(lambda a: a.addressable_data(0) if isinstance(a, jax.Array) else a, tree)
+
 def _bar(show):
     "A progress bar (a context manager with `add_task` and `update`) and a function that prints a line above it"
     if not show: return _NoBar(), lambda s: print(s, flush=True)
@@ -278,7 +324,7 @@ def _bar(show):
     return p, p.console.print
 
 # %% ../nbs/05_training.ipynb #b5864fb6
-def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
+def fit(ham: tx.Module, # An initialized HAM (e.g. `image_label_ham().init_params(0)`), or any initialized treex module holding one
         loss_fn: tp.Callable, # `loss_fn(ham, *batch) -> loss` or `(loss, {name: metric})`, e.g. `classification_loss()`
         train: tuple, # Training arrays `(x, y, ...)` with the same first dimension
         epochs: int = 10, # Passes over the training arrays
@@ -290,10 +336,11 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
         verbose: bool = True, # Print one line per epoch
         drop_last: bool = True, # Skip the last, short mini-batch of each epoch (one compiled step instead of two)
         opt_state: tp.Any = None, # Optimiser state to continue from (a `FitResult.opt_state`); None starts fresh
+        mesh: tp.Any = None, # A `jax.sharding.Mesh` (e.g. `hamux.sharding.batch_mesh()`): every batch split over its devices, of all processes under jax.distributed
        ) -> FitResult: # `(ham, history, opt_state, seconds)`
-    "Train every parameter of `ham` to minimise `loss_fn` on `train`, with `optimizer`, for `epochs` epochs"
+    "Train every parameter of `ham` (a HAM or a module) to minimise `loss_fn` on `train`, with `optimizer`, for `epochs` epochs"
     t0 = time.time()
-    _check_ham("fit", ham)
+    _check_model("fit", ham)
     if not callable(loss_fn): raise TypeError(f"fit: loss_fn must be callable, got {loss_fn!r:.80}")
     train, n = _check_arrays("fit", "train", train, loss_fn, ham)
     if valid is not None: valid, n_valid = _check_arrays("fit", "valid", valid, loss_fn, ham)
@@ -308,6 +355,13 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
     _check_optimizer("fit", optimizer)
     step = _train_step_for(loss_fn, optimizer)
     if opt_state is None: opt_state = optimizer.init(ham.parameters())
+    if mesh is not None:  # parameters copied to every device, each batch split over them (hamux.sharding)
+        if not isinstance(mesh, Mesh): raise TypeError(f"fit: mesh must be a jax.sharding.Mesh such as hamux.sharding.batch_mesh(), got mesh={mesh!r:.80}")
+        short = 0 if drop_last else n % batch_size
+        if batch_size % mesh.size or short % mesh.size:
+            raise ValueError(f"fit: batch_size={batch_size}" + (f" (and the last batch of {short})" if short % mesh.size else "") +
+                             f" does not split evenly over the mesh's {mesh.size} devices; use a multiple of {mesh.size}")
+        ham, opt_state = replicate(ham, mesh), replicate(opt_state, mesh)
     key, history, last = jax.random.PRNGKey(seed) if is_int(seed) else seed, [], ""
     nb = n // batch_size if drop_last else math.ceil(n / batch_size)
     bar, log = _bar(not _in_test() if progress is None else progress)
@@ -316,6 +370,7 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
         for epoch in range(1, epochs + 1):
             te, sums, seen = time.time(), {}, 0
             for batch in Batches(*train, batch_size=batch_size, key=jax.random.fold_in(key, epoch), drop_last=drop_last):
+                if mesh is not None: batch = shard_batch(tuple(batch), mesh)
                 ham, opt_state, loss, metrics = step(ham, opt_state, *batch)
                 m = len(batch[0]); seen += m
                 for k, v in {"loss": loss, **metrics}.items(): sums[k] = sums.get(k, 0.0) + m * v
@@ -324,10 +379,11 @@ def fit(ham: HAM, # An initialized HAM (e.g. `image_label_ham().init_params(0)`)
             if not math.isfinite(row["train_loss"]):
                 raise FloatingPointError(f"fit: the training loss became {row['train_loss']} in epoch {epoch}; "
                                          f"try a smaller learning rate, or a smaller dt in the loss")
-            if valid is not None: row.update({f"valid_{k}": v for k, v in _evaluate(ham, loss_fn, valid, n_valid, 512).items()})
+            if valid is not None: row.update({f"valid_{k}": v for k, v in _evaluate(_local(ham, mesh), loss_fn, valid, n_valid, 512).items()})
             row["seconds"] = time.time() - te
             history.append(row)
             last = "".join(f"  {k[6:]} {v:.4g}" for k, v in row.items() if k.startswith("train_"))
             bar.update(task, description=f"epoch {epoch}/{epochs}{last}")
             if verbose: log(_format(row))
+    if mesh is not None and jax.process_count() > 1: ham, opt_state = _local(ham, mesh), _local(opt_state, mesh)  # usable by this process alone
     return FitResult(ham, history, opt_state, time.time() - t0)
