@@ -244,6 +244,8 @@ def run_task(task: str = "digits", # "digits", "mnist-conv" or "energy-transform
         return _digits_result(run_demo(out=folder, progress=progress, **kwargs))
     if kwargs: raise ValueError(f"hamux.demo: {', '.join(sorted(kwargs))} only apply to the digits task, not to task={task!r}")
     module, name = _TASKS[task]
+    if importlib.util.find_spec(module) is None:
+        raise ValueError(f"hamux.demo: task {task!r} needs the module {module}, which this installation of hamux does not have")
     fn = getattr(importlib.import_module(module), name)
     _prepare_out(folder)
     line = fn(folder, quick=quick, **({"progress": progress} if "progress" in inspect.signature(fn).parameters else {}))
