@@ -18,7 +18,7 @@ import flax.linen as nn
 
 from .compat import tx
 from .checks import check_bool, check_choice, check_pos_int, check_real, is_int
-from .lagrangians import LRelu, LSoftmax
+from .lagrangians import LRelu, LRepu, LSoftmax
 
 # %% ../nbs/02_synapses.ipynb #2abb8e55
 def _as_shapes(owner, shapes):
@@ -540,6 +540,21 @@ class AttentionSynapse(_AttentionBase):
         return self.hidden_lagrangian(self._scores(gq, gk))
 
 # %% ../nbs/02_synapses.ipynb #af4d4e8d
+def _drop_diagonal(A):
+    "Scores `(H, N, N)` with each row's diagonal entry cut out: `(H, N, N-1)`, by reshapes (a gather's gradient is a slow scatter)"
+    H, N = A.shape[0], A.shape[-1]   # the diagonal sits every N + 1 entries of the flattened scores
+    return A.reshape(H, N * N)[:, 1:].reshape(H, N - 1, N + 1)[:, :, :-1].reshape(H, N, N - 1)
+
+def _fill_diagonal(A):
+    "Scores `(H, N, N)` with the diagonal set to the lowest number of their dtype: one select, no copies"
+    return jnp.where(jnp.eye(A.shape[-1], dtype=bool), jnp.finfo(A.dtype).min, A)
+
+def _ignores_lowest(lagr) -> bool:
+    "Whether a score at the dtype's lowest number adds exactly nothing to `lagr`, nor to any gradient: a softmax over the keys, ReLU, RePU"
+    if type(lagr) in (LRelu, LRepu): return True
+    return isinstance(lagr, LSoftmax) and lagr.axis in (-1, 2)   # exp underflows to 0; along another axis a row could be all masked
+
+# %% ../nbs/02_synapses.ipynb #157d99d1
 class SelfAttentionSynapse(_AttentionBase):
     "Energy self-attention of the tokens of one layer: alignment $\\sum_{h,n}\\mathcal{L}_{\\text{hid}}(A_{hn:})$, optionally without each token's self-score"
     n_layers = 1
@@ -561,11 +576,10 @@ class SelfAttentionSynapse(_AttentionBase):
             raise self._shape_error("with mask_diagonal=True the layer needs at least 2 tokens (a token cannot attend only to itself)", shapes)
 
     def _masked_scores(self, g):
-        "Scores with each token's self-score removed: (num_heads, N, N-1), or (num_heads, N, N) without masking"
+        "Scores without each token's self-score: the diagonal filled (`_fill_diagonal`) or cut out (`_drop_diagonal`), or all (num_heads, N, N) without masking"
         A = self._scores(g, g)
         if not self.mask_diagonal: return A
-        H, N = A.shape[0], A.shape[-1]  # the diagonal sits every N + 1 entries of the flattened scores: cut it out by reshapes
-        return A.reshape(H, N * N)[:, 1:].reshape(H, N - 1, N + 1)[:, :, :-1].reshape(H, N, N - 1)  # (a gather's gradient is a slow scatter)
+        return _fill_diagonal(A) if _ignores_lowest(self.hidden_lagrangian) else _drop_diagonal(A)
 
     def __call__(self, *gs: jax.Array, # The unbatched layer `(..., D)`, attending to itself
                 ) -> jax.Array: # Scalar alignment
