@@ -196,8 +196,9 @@ def speed_markdown(results):
     ws = results["workloads"]
     out = ["## Speed", "",
            f"Measured {date} with `{results['command']}` on {m['processor']} ({m['cores']} cores, {m['backend']}, jax {m['jax']}; "
-           f"load average {m['load_average_start'][0]:.1f} at the start, {m['load_average_end'][0]:.1f} at the end: the machine was shared, "
-           f"so compare the ratios, each taken within the same rounds, rather than the times). Ratios are throughput relative to "
+           f"load average {m['load_average_start'][0]:.1f} at the start, {m['load_average_end'][0]:.1f} at the end: "
+           + ("the machine was shared, so compare the ratios, each taken within the same rounds, rather than the times"
+              if m["load_average_start"][0] > 0.5 * m["cores"] else "nothing else was running") + "). Ratios are throughput relative to "
            f"hand-written JAX of the same math (bench/reference.py) in the same run: above 1 is faster. {results['repeats']} rounds each.", "",
            "| workload | batch x steps | hamux s (run or training step) | hamux (energy trace) vs hand-written | hamux `energies=None` vs hand-written without | "
            "vs other hand-written | cost of the trace | compile time vs hand-written | GFLOP/s hamux / bare ops |",
