@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['MNIST_MODELS', 'MNIST_RECIPES', 'shift_images', 'mnist_loss', 'mnist_predict', 'mnist_accuracy', 'MnistRun',
-           'train_mnist', 'plot_mistakes', 'cnn_forward', 'cnn_baseline', 'mlp_baseline', 'save_mnist_checkpoint',
-           'load_mnist_checkpoint', 'mnist_conv_task', 'mnist_benchmark', 'mnist_results_table']
+           'train_mnist', 'class_probabilities', 'plot_mistakes', 'cnn_forward', 'cnn_baseline', 'mlp_baseline',
+           'save_mnist_checkpoint', 'load_mnist_checkpoint', 'mnist_conv_task', 'mnist_benchmark',
+           'mnist_results_table']
 
 # %% ../nbs/13_mnist.ipynb #2d770347
 import json
@@ -275,6 +276,19 @@ def train_mnist(name: str = "conv_ham_avgpool_mnist", # A registry model, one of
     return MnistRun(ham, forward, history, mnist_accuracy(ham, forward, x_test, y_test), seconds, cpu, settings)
 
 # %% ../nbs/13_mnist.ipynb #123e73a6
+def class_probabilities(model, # A trained model: a HAM, or the parameters a baseline's forward takes
+                        forward: tp.Callable, # Its forward; for a HAM a registry forward, whose `depth` and `dt` the descent uses
+                        x: np.ndarray, # Images in any MNIST layout
+                        batch_size: int = 500, # Images per descent (the result does not depend on it)
+                       ) -> np.ndarray: # Probabilities of the ten digits, float32 `(n, 10)`
+    "For a HAM the softmax of its label layer's state after the descent (the logits `mnist_loss` trains); for a baseline its forward's output"
+    if not isinstance(model, HAM): return mnist_predict(model, forward, x, batch_size)
+    depth, dt = _descent("class_probabilities", forward)
+    x, bs = _images("class_probabilities", x), check_pos_int("class_probabilities", "batch_size", batch_size)
+    shape = tuple(model.layers[0].shape)
+    return np.concatenate([np.asarray(jax.nn.softmax(_label_state(model, jnp.asarray(x[i:i + bs]).reshape(-1, *shape), depth, dt)))
+                           for i in range(0, len(x), bs)])
+
 def plot_mistakes(model, # A trained model: a HAM, or a baseline's parameters
                   forward: tp.Callable, # `forward(model, x_chw) -> probabilities`
                   x: np.ndarray, # Test images in any MNIST layout
@@ -287,7 +301,7 @@ def plot_mistakes(model, # A trained model: a HAM, or a baseline's parameters
     x = _images("plot_mistakes", x)
     y = _labels("plot_mistakes", y, len(x))
     n = check_pos_int("plot_mistakes", "n", n)
-    p = mnist_predict(model, forward, x) if probs is None else np.asarray(probs)
+    p = class_probabilities(model, forward, x) if probs is None else np.asarray(probs)
     if p.shape != (len(x), 10): raise ValueError(f"plot_mistakes: probs has shape {p.shape}, but there are {len(x)} images; give (n_images, 10)")
     wrong = np.flatnonzero(p.argmax(-1) != y)
     k = max(1, min(n, len(wrong)))
@@ -306,7 +320,7 @@ def plot_mistakes(model, # A trained model: a HAM, or a baseline's parameters
         bx.set_ylim(0, 1); bx.set_xticks(range(10)); bx.tick_params(labelsize=6, length=1)
         if j: bx.set_yticklabels([])
     axs[1, 0].set_ylabel("probability", fontsize=8)
-    fig.suptitle(f"{len(wrong)} of {len(x)} test digits misclassified; the first {min(k, len(wrong))}, with the label layer's probabilities", fontsize=9)
+    fig.suptitle(f"{len(wrong)} of {len(x)} test digits misclassified; the first {min(k, len(wrong))}, with the probabilities of the ten digits", fontsize=9)
     return fig
 
 # %% ../nbs/13_mnist.ipynb #be5f630d
@@ -438,11 +452,11 @@ def mnist_conv_task(out_dir: Path, # Folder for mnist_mistakes.png, mnist_conv.c
     sizes = dict(epochs=1, batch_size=16, n_train=64, n_test=100, model_kwargs={"nhid": 32}, score_every_epoch=False) if quick else {}
     run = train_mnist("conv_ham_avgpool_mnist", progress=progress, verbose=not quick, **sizes)
     _, _, x_test, y_test = _mnist_split(owner, None, sizes.get("n_test"), run.settings["seed"])
-    probs = mnist_predict(run.model, run.forward, x_test)
+    probs = class_probabilities(run.model, run.forward, x_test)
     plot_mistakes(run.model, run.forward, x_test, y_test, n=10, probs=probs).savefig(out / "mnist_mistakes.png", dpi=110)
     ckpt = save_mnist_checkpoint(run, out / "mnist_conv.ckpt")
     ham2, forward2, _ = load_mnist_checkpoint(ckpt)
-    if not np.array_equal(mnist_predict(ham2, forward2, x_test), probs):
+    if not np.array_equal(class_probabilities(ham2, forward2, x_test), probs):
         raise RuntimeError(f"{owner}: the checkpoint {ckpt} does not give the trained model's predictions back")
     acc = float(np.mean(probs.argmax(-1) == y_test))
     summary = dict(run.settings, test_acc=acc, seconds=run.seconds, history=run.history,
