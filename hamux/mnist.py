@@ -167,8 +167,8 @@ class MnistRun(tp.NamedTuple):
     settings: dict # Everything needed to repeat the run: model, epochs, batch size, learning rate, ..., sizes of the data
 
 # %% ../nbs/13_mnist.ipynb #7a25452e
-def _mnist_split(owner, n_train, n_test, seed):
-    "The 4000/1000 split of `load_mnist_5k`, or the first `n_train` / `n_test` digits of it after a seeded shuffle"
+def _mnist_split(owner, n_train, n_test, seed, batch_size=None):
+    "The 4000/1000 split of `load_mnist_5k`, or the first `n_train` / `n_test` digits of it after a seeded shuffle; checks `batch_size` fits the training digits"
     d = load_mnist_5k(flatten=False)
     out = []
     for k, (x, y, n) in {"n_train": (d.x_train, d.y_train, n_train), "n_test": (d.x_test, d.y_test, n_test)}.items():
@@ -177,6 +177,8 @@ def _mnist_split(owner, n_train, n_test, seed):
             idx = np.sort(np.random.default_rng(seed).permutation(len(x))[:n])
             x, y = x[idx], y[idx]
         out += [x, y]
+    if batch_size is not None and batch_size > len(out[0]):
+        raise ValueError(f"{owner}: batch_size={batch_size} is larger than the {len(out[0])} training digits; use a smaller batch_size")
     return out
 
 def _train_epochs(owner, step, state, x, y, *, epochs, batch_size, seed, augment, max_shift, score, progress, verbose, label):
@@ -253,9 +255,7 @@ def train_mnist(name: str = "conv_ham_avgpool_mnist", # A registry model, one of
     if progress is not None: progress = check_bool(owner, "progress", progress)
     if model_kwargs is not None and not isinstance(model_kwargs, dict):
         raise TypeError(f"{owner}: model_kwargs must be a dict of the factory's arguments, got {model_kwargs!r:.80}")
-    x_train, y_train, x_test, y_test = _mnist_split(owner, n_train, n_test, seed)
-    if r["batch_size"] > len(x_train):
-        raise ValueError(f"{owner}: batch_size={r['batch_size']} is larger than the {len(x_train)} training digits; use a smaller batch_size")
+    x_train, y_train, x_test, y_test = _mnist_split(owner, n_train, n_test, seed, r["batch_size"])
     ham, forward = create_model(name, **(model_kwargs or {}))
     ham = ham.init_params(seed)
     layout = lambda x: x.reshape(len(x), *ham.layers[0].shape)       # (n, 28, 28, 1) or (n, 784): the first layer's shape
@@ -368,9 +368,7 @@ def cnn_baseline(epochs: int | None = None, # Epochs; None: those of the conv HA
     seed = check_int(owner, "seed", seed, 0, 2**31 - 1)
     nhid, verbose = check_pos_int(owner, "nhid", nhid), check_bool(owner, "verbose", verbose)
     if progress is not None: progress = check_bool(owner, "progress", progress)
-    x_train, y_train, x_test, y_test = _mnist_split(owner, n_train, n_test, seed)
-    if r["batch_size"] > len(x_train):
-        raise ValueError(f"{owner}: batch_size={r['batch_size']} is larger than the {len(x_train)} training digits; use a smaller batch_size")
+    x_train, y_train, x_test, y_test = _mnist_split(owner, n_train, n_test, seed, r["batch_size"])
     params = _cnn_init(jax.random.PRNGKey(seed), nhid)
     opt = _optimizer(r["optimizer"], r["lr"], r["weight_decay"], r["epochs"] * (len(x_train) // r["batch_size"]))
     @jax.jit

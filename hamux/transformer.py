@@ -48,6 +48,15 @@ def _check_images(owner, x, image_shape=None):
     if x.ndim == 4: return x
     raise ValueError(f"{owner}: x must be a batch of images (bs, H, W) or (bs, H, W, C), got shape {tuple(x.shape)}")
 
+def _check_image_shape(owner, image_shape, patch_size):
+    "`image_shape` as a tuple `(H, W, C)` of positive ints whose sides `patch_size` divides"
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(is_int(s) and s > 0 for s in image_shape)):
+        raise TypeError(f"{owner}: image_shape must be (H, W, C), three positive ints, got image_shape={image_shape!r}")
+    H, W, C = (int(s) for s in image_shape)
+    if H % patch_size or W % patch_size:
+        raise ValueError(f"{owner}: patch_size={patch_size} must divide the image sides, got image_shape={(H, W, C)}")
+    return H, W, C
+
 def patchify(x: jax.Array, # Images `(bs, H, W, C)`, or `(bs, H, W)` for one channel
              patch_size: int = 4, # Side p of the square patches; must divide H and W
             ) -> jax.Array: # Patches `(bs, (H/p)*(W/p), p*p*C)`, row by row
@@ -64,10 +73,7 @@ def unpatchify(patches: jax.Array, # Patches `(bs, N, p*p*C)` as from `patchify`
               ) -> jax.Array: # Images `(bs, H, W, C)`
     "Put patches back into images: the inverse of `patchify`"
     p = check_pos_int("unpatchify", "patch_size", patch_size)
-    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(is_int(s) and s > 0 for s in image_shape)):
-        raise TypeError(f"unpatchify: image_shape must be (H, W, C), three positive ints, got image_shape={image_shape!r}")
-    H, W, C = (int(s) for s in image_shape)
-    if H % p or W % p: raise ValueError(f"unpatchify: patch_size={p} must divide the image sides, got image_shape={tuple(image_shape)}")
+    H, W, C = _check_image_shape("unpatchify", image_shape, p)
     patches = jnp.asarray(patches)
     want = ((H // p) * (W // p), p * p * C)
     if patches.ndim != 3 or patches.shape[1:] != want:
@@ -136,13 +142,8 @@ class EnergyTransformer(tx.Module):
                  hopfield_std: float = 0.02, # Standard deviation of the initial memories
                 ):
         name = "EnergyTransformer"
-        if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 3 and all(is_int(s) and s > 0 for s in image_shape)):
-            raise TypeError(f"{name}: image_shape must be (H, W, C), three positive ints, got image_shape={image_shape!r}")
-        self.image_shape = tuple(int(s) for s in image_shape)
         self.patch_size = check_pos_int(name, "patch_size", patch_size)
-        H, W, C = self.image_shape
-        if H % self.patch_size or W % self.patch_size:
-            raise ValueError(f"{name}: patch_size={patch_size} must divide the image sides, got image_shape={self.image_shape}")
+        self.image_shape = _check_image_shape(name, image_shape, self.patch_size)
         self.token_dim, self.num_heads = check_pos_int(name, "token_dim", token_dim), check_pos_int(name, "num_heads", num_heads)
         self.zspace_dim, self.nhid = check_pos_int(name, "zspace_dim", zspace_dim), check_pos_int(name, "nhid", nhid)
         self.nsteps, self.dt = check_pos_int(name, "nsteps", nsteps), check_positive(name, "dt", dt)
