@@ -13,12 +13,13 @@ BROWSER_DEBS := chromium libjs-mathjax fonts-mathjax
 RECREATE := $(if $(filter command line environment,$(origin PYTHON)),--recreate-if-other-python)
 
 .DEFAULT_GOAL := help
-.PHONY: help install test demo bench docs docs-preview docs-check readme sidebar clean
+.PHONY: help install test demo bench render docs docs-preview docs-check readme sidebar clean
 
 help:
 	@echo "make test         set up .venv if needed, then run every check, notebook and test (ends with 'N passed, M failed')"
 	@echo "make demo         set up .venv if needed, then run python -m hamux.demo \$$(ARGS)  (e.g. make demo ARGS=--help)"
 	@echo "make bench        set up .venv if needed, then time hamux's descent against hand-written JAX (bench/run.py)"
+	@echo "make render       run the notebooks in place at full size, keeping their outputs for the docs (NBS=\"nbs/13_mnist.ipynb ...\")"
 	@echo "make docs         build the docs: nbdev_docs into _docs/ with Quarto, else a static preview into $(SITE)/"
 	@echo "make docs-preview build the static HTML preview into $(SITE)/ (no Quarto needed)"
 	@echo "make docs-check   build the preview and check every page in headless Chromium; screenshots in $(CHECK_OUT)/"
@@ -38,6 +39,12 @@ demo: install
 
 bench: install
 	$(BIN)/python bench/run.py $(ARGS)
+
+# execnb's exec_nb, run from the notebook's folder; the outputs of a failing cell are kept too (tests/test_docs.py reports them)
+render: install
+	@set -e; for nb in $(or $(NBS),$(wildcard nbs/[!_]*.ipynb)); do \
+	  echo "+ exec_nb $$nb"; (cd "$$(dirname "$$nb")" && MPLBACKEND=agg "$(abspath $(BIN))/exec_nb" "$$(basename "$$nb")" --dest "$$(basename "$$nb")"); \
+	done
 
 readme: install
 	$(BIN)/python tools/sync_readme.py

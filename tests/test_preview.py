@@ -87,10 +87,13 @@ def test_full_build(processed_docs, tmp_path):
         nav = re.search(r'<nav class="sidebar".*?</nav>', doc, re.S).group(0)
         here = Path(page["file"]).parent
         assert len(re.findall(r"<li>", nav)) == len(files), f"{page['file']}: sidebar does not list every page"
-        for href in re.findall(r'href="([^"#:]*\.html)(?:#([^"]*))?"', doc):
-            target = (site / here / href[0]).resolve()
+        for href, anchor in re.findall(r'href="([^"#:]*\.html)(?:#([^"]*))?"', doc):
+            target = (site / here / href).resolve()
             # while some notebook fails to process (test_processing_runs_without_error says which) its page is missing
-            assert target.exists() or rc != 0, f"{page['file']}: broken link {href[0]}"
+            assert target.exists() or rc != 0, f"{page['file']}: broken link {href}"
+            name = target.relative_to(site.resolve()).as_posix() if target.exists() else None
+            assert not (anchor and name in ids) or anchor in ids[name], f"{page['file']}: link to a missing anchor {href}#{anchor}"
+        assert "#LNone\"" not in doc, f"{page['file']}: a source link without its line (hamux.compat.fix_doc_links)"
         assert doc.count("<img ") == page["images"] and all(s.startswith("data:") for s in re.findall(r'<img src="([^"]+)"', doc))
         assert "{target=" not in doc and "::: {" not in doc
     lag = next((p for p in m["pages"] if p["file"] == "lagrangians.html"), None)

@@ -2,13 +2,12 @@
 
 Usage: .venv/bin/python tools/build_preview.py [--out _site] [--force] [--proc _proc] [--proc-only]
 
-nbdev first processes the changed notebooks into `_proc/` with the worker and processors of `nbdev_proc_nbs`
-(which would first try to install Quarto with sudo; `nbdev.serve.proc_nbs` stops at the first failure). Each
-processed notebook then becomes, as with Quarto, one markdown document (code fenced, outputs after it) made
-into a page named as Quarto names it by markdown-it-py and mdit-py-plugins (math, `{target=...}`, `:::` blocks,
-heading anchors), with a sidebar in the order of nbs/sidebar.yml, a table of contents and figures inlined;
-`pages.json` lists the pages for tools/docs_check.py. MathJax 2 comes from Debian's libjs-mathjax (or
-$MATHJAX_DIR), else from a CDN. Exits 1 when a notebook failed to process; the other pages are still built.
+nbdev processes the changed notebooks into `_proc/` with `nbdev_proc_nbs`'s worker and processors (without its
+attempt to install Quarto, and past a failing notebook). Each then becomes one page, named as Quarto names it,
+rendered by markdown-it-py with mdit-py-plugins (math, `{target=...}`, `:::` blocks, heading anchors), with the
+sidebar of nbs/sidebar.yml, a table of contents and inlined figures; `pages.json` lists the pages for
+tools/docs_check.py. MathJax 2 comes from Debian's libjs-mathjax (or $MATHJAX_DIR), else from a CDN. Exits 1
+when a notebook failed to process; the other pages are still built.
 """
 import argparse, html, json, os, re, shutil, sys
 from concurrent.futures import ProcessPoolExecutor

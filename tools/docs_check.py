@@ -2,11 +2,10 @@
 
 Usage: .venv/bin/python tools/docs_check.py [--site _site] [--out out/docs_check]   (`make docs-check`)
 
-The site is served from 127.0.0.1 with a probe added to each page that records, once MathJax is done, what
-the browser shows; `chromium --headless --dump-dom` hands it back. Checked for each page of pages.json: title
-and heading; every image loaded, as many as expected; all math typeset without TeX errors (with a local
-MathJax); the sidebar lists every page; local links reach a page (a missing anchor is a warning); no
-JavaScript error. Screenshots NAME.png (top) and NAME-full.png (up to 8000 px) and report.txt go to --out.
+The site is served from 127.0.0.1 with a probe in each page that records, once MathJax is done, what the browser
+shows (`chromium --headless --dump-dom` hands it back). Checked for each page of pages.json: title and heading; all
+images loaded, as many as expected; all math typeset without TeX errors (local MathJax); the sidebar lists every
+page; local links reach a page and its anchor; no JavaScript error. Screenshots NAME.png (top) and NAME-full.png (up to 8000 px) and report.txt go to --out.
 """
 import argparse, functools, html, http.server, io, json, re, shutil, subprocess, sys, tempfile, threading
 from pathlib import Path
@@ -35,7 +34,7 @@ class Probed(http.server.SimpleHTTPRequestHandler):
 
 
 def check_page(state, page, files, mathjax_local):
-    "(problems, warnings) of one page, from what its probe recorded"
+    "The problems of one page, from what its probe recorded"
     nav = {unquote(urlparse(u).path.lstrip("/")) for u in state["nav"]}
     links = [(unquote(u.path.lstrip("/")) or "index.html", u.fragment) for u in map(urlparse, state["links"]) if u.hostname == "127.0.0.1"]
     checks = [(state["title"] != page["title"], f"title is {state['title']!r}, expected {page['title']!r}"),
@@ -47,8 +46,8 @@ def check_page(state, page, files, mathjax_local):
               (state["texerrors"], f"TeX errors: {state['texerrors'][:5]}"),
               (nav != set(files), f"sidebar lists {sorted(nav)}, pages are {sorted(files)}"),
               (state["errors"], f"JavaScript errors: {state['errors'][:3]}")]
-    problems = [msg for bad, msg in checks if bad] + sorted({f"broken link to {t}" for t, _ in links if t not in files})
-    return problems, sorted({f"link to a missing anchor: {t}#{f}" for t, f in links if t in files and f and f not in files[t]["ids"]})
+    return ([msg for bad, msg in checks if bad] + sorted({f"broken link to {t}" for t, _ in links if t not in files})
+            + sorted({f"link to a missing anchor: {t}#{f}" for t, f in links if t in files and f and f not in files[t]["ids"]}))
 
 
 def main(argv=None):
@@ -74,17 +73,15 @@ def main(argv=None):
         for page in manifest["pages"]:
             url = urljoin(f"http://127.0.0.1:{srv.server_address[1]}/", page["file"])
             m = re.search(r'data-check="([^"]*)"', chromium(url, "--dump-dom").stdout)
-            if not m: problems, warnings, state = ["the page did not finish loading"], [], {"height": 1000}
-            else:
-                state = json.loads(html.unescape(m.group(1)))
-                problems, warnings = check_page(state, page, files, local)
+            state = json.loads(html.unescape(m.group(1))) if m else {"height": 1000}
+            problems = check_page(state, page, files, local) if m else ["the page did not finish loading"]
             name = str(Path(page["file"]).with_suffix("")).replace("/", "_")
             chromium(url, f"--screenshot={out / name}.png")
             chromium(url, f"--screenshot={out / name}-full.png", size=(1360, min(state["height"], 8000)))
             failed += bool(problems)
             new = [f"{'FAIL' if problems else 'PASS'}  {page['file']}  images={len(state.get('images', []))} "
                    f"math={state.get('typeset', 0)}/{state.get('math', 0)} links={len(state.get('links', []))}; {out / name}.png"]
-            new += [f"      {p}" for p in problems] + [f"      warning: {w}" for w in warnings]
+            new += [f"      {p}" for p in problems]
             lines += new; print("\n".join(new), flush=True)
     if not local: lines.append("note: the preview loads MathJax from a CDN; offline the math stays as TeX (apt-get install libjs-mathjax)")
     summary = f"{len(files) - failed} pages passed, {failed} failed"

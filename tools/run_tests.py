@@ -2,11 +2,10 @@
 
 Usage: .venv/bin/python tools/run_tests.py [--workers 2] [--only STEP[,STEP...]] [NOTEBOOK ...]
 
-One test each: `import` (`import hamux` from elsewhere imports this checkout); `export` (`nbdev_export` leaves
-hamux/ unchanged; else the files are put back and named); `pyflakes` (`ruff check --select F`, pyflakes' rules
-with `# noqa` honoured, finds nothing in hamux/*.py); `notebooks` (each notebook nbdev_test picks, none below a
-folder holding `.notest`, passes `nbdev_test`, 2 at a time). Then `pytest tests/` adds its counts. The exit
-status is 0 only when nothing failed and something ran.
+One test each: `import` (`import hamux` from elsewhere imports this checkout), `export` (`nbdev_export` leaves
+hamux/ unchanged, else it is put back), `pyflakes` (`ruff check --select F` finds nothing in hamux/*.py), and
+`notebooks` (`nbdev_test` passes on each notebook it picks outside folders holding `.notest`, 2 at a time); then
+`pytest tests/` adds its counts. The exit status is 0 only when nothing failed and something ran.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
@@ -39,28 +38,24 @@ def snapshot(folder):
             if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
 
 
-def diff_snapshots(before, after):
-    "Sorted list of (path, 'changed'|'added'|'removed')"
-    return sorted([(k, "removed") for k in before.keys() - after.keys()] + [(k, "added") for k in after.keys() - before.keys()]
-                  + [(k, "changed") for k in before.keys() & after.keys() if before[k] != after[k]])
-
-
 def restore(folder, before):
-    "Put `folder` back to the snapshot `before`"
-    for k, what in diff_snapshots(before, snapshot(folder)):
+    "Put `folder` back to the snapshot `before`; return what had changed, sorted (path, 'changed'|'added'|'removed')"
+    now = snapshot(folder)
+    changes = sorted((k, "removed" if k not in now else "added" if k not in before else "changed")
+                     for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    for k, what in changes:
         p = Path(folder) / k
         if what == "added": p.unlink()
         else: p.parent.mkdir(parents=True, exist_ok=True); p.write_bytes(before[k])
+    return changes
 
 
 def check_export():
     lib = ROOT / "hamux"
     before = snapshot(lib)
     p = sh(BIN / "nbdev_export")
-    after = snapshot(lib)
-    restore(lib, before)
+    changes = restore(lib, before)
     if p.returncode: return False, "nbdev_export failed:\n" + tail(p.stdout + p.stderr)
-    changes = diff_snapshots(before, after)
     return not changes, "\n".join(["the notebooks and hamux/ are out of sync (hamux/ was put back as it was); run "
                                    ".venv/bin/nbdev_export and review `git diff hamux/`. Files:"] + [f"  {w}: hamux/{k}" for k, w in changes])
 

@@ -2,11 +2,10 @@
 
 Usage: PYTHON tools/setup_venv.py [--venv .venv] [--recreate-if-other-python]   (run by `make install`)
 
-Checks that this Python is 3.10+; creates the venv (replacing one of another Python with the flag, which make
-passes when PYTHON was given); unless the stamp `.venv/.hamux-install` (a hash of settings.ini, setup.py,
-pyproject.toml and the Python version) is current, upgrades pip (older ones backtrack for minutes on this
-stack), installs treex and treeo with `--no-deps --ignore-requires-python` (they claim Requires-Python <3.11
-but run there), then `pip install -e ".[dev]"`. No f-strings, so that an old Python reaches the version check.
+Checks this Python is 3.10+; creates the venv (replacing one of another Python with the flag, which make passes
+when PYTHON was given); unless the stamp `.venv/.hamux-install` (a hash of settings.ini, setup.py, pyproject.toml,
+Python version) is current, upgrades pip (older ones backtrack for minutes here), installs treex and treeo with
+`--no-deps --ignore-requires-python` (they claim Python <3.11, but run there), then `pip install -e ".[dev]"`.
 """
 import hashlib, os, re, shutil, subprocess, sys
 from configparser import ConfigParser
@@ -16,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INPUTS = ("settings.ini", "setup.py", "pyproject.toml")
 
 
-def fail(msg): sys.exit("error: " + msg)
+def fail(msg): sys.exit("error: " + msg)  # (no f-strings in this file, so that an old Python reaches the version check)
 
 
 def version_ok(version_info): return tuple(version_info[:2]) >= MIN_PYTHON

@@ -2,9 +2,9 @@
 
 Usage: python tools/sync_readme.py [--check]
 
-`nbdev_readme` does this with Quarto; this needs only nbdev, so a test can fail when README.md differs.
-Markdown cells are kept, code cells fenced with their text outputs after them (no images: GitHub would need
-them as files), following nbdev's directives (tools/nbcells.py). With --check, exit 1 when README.md differs.
+`nbdev_readme` needs Quarto; this needs only nbdev. Markdown cells are kept, code cells fenced with their text outputs
+after them (no images: GitHub would need them as files), by nbdev's directives (tools/nbcells.py); --check exits 1
+when README.md differs.
 """
 import json, sys
 from pathlib import Path
