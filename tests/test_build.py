@@ -1,5 +1,5 @@
 "The build tooling: the test runner's checks, the venv set-up, and the CI entry points"
-import ast, stat, subprocess, sys, textwrap
+import ast, json, stat, subprocess, sys, textwrap
 from pathlib import Path
 
 import pytest
@@ -34,6 +34,16 @@ def test_pyflakes_messages(tmp_path):
     codes = sorted(code for _, _, code, _ in msgs)
     assert codes == ["F401", "F405"] or codes == ["F401", "F821"], msgs  # os unused; the undefined (or star-) name
     assert all(ln != 2 for _, ln, _, _ in msgs)
+
+
+def test_unused_imports_in_notebooks(tmp_path):
+    "The lint step finds an import that no cell of a notebook uses, and none that a later cell uses"
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s}
+             for s in ("import os, json\nimport sys", "print(json.dumps(sys.argv))")]
+    p = tmp_path / "n.ipynb"
+    p.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    msgs = rt.pyflakes_messages([p], select="F401")
+    assert [(code, "`os`" in text) for _, _, code, text in msgs] == [("F401", True)], msgs
 
 
 def test_find_notebooks(tmp_path):

@@ -3,7 +3,8 @@
 Usage: .venv/bin/python tools/run_tests.py [--workers 2] [--only STEP[,STEP...]] [NOTEBOOK ...]
 
 One test each: `import` (`import hamux` from elsewhere imports this checkout), `export` (`nbdev_export` leaves
-hamux/ unchanged, else it is put back), `pyflakes` (`ruff check --select F` finds nothing in hamux/*.py), and
+hamux/ unchanged, else it is put back), `pyflakes` (`ruff check --select F` finds nothing in hamux/*.py, nor unused
+imports in the notebooks), and
 `notebooks` (`nbdev_test` passes on each notebook it picks outside folders holding `.notest`, 2 at a time); then
 `pytest tests/` adds its counts. The exit status is 0 only when nothing failed and something ran.
 """
@@ -60,15 +61,15 @@ def check_export():
                                    ".venv/bin/nbdev_export and review `git diff hamux/`. Files:"] + [f"  {w}: hamux/{k}" for k, w in changes])
 
 
-def pyflakes_messages(paths):
-    "ruff's pyflakes-rule messages for `paths` as (path, line, code, text); `# noqa` honoured"
-    p = sh(BIN / "ruff", "check", "--isolated", "--no-cache", "--select", "F", "--output-format", "json", *paths)
+def pyflakes_messages(paths, select="F"):
+    "ruff's messages of the rules `select` (pyflakes' by default) for `paths` (.py or .ipynb) as (path, line, code, text); `# noqa` honoured"
+    p = sh(BIN / "ruff", "check", "--isolated", "--no-cache", "--select", select, "--output-format", "json", *paths)
     if p.returncode not in (0, 1): return [("ruff", 0, "E902", tail(p.stdout + p.stderr))]
     return [(m["filename"], m["location"]["row"], m["code"] or "E999", m["message"]) for m in json.loads(p.stdout)]
 
 
 def check_pyflakes():
-    msgs = pyflakes_messages(sorted((ROOT / "hamux").glob("*.py")))
+    msgs = pyflakes_messages(sorted((ROOT / "hamux").glob("*.py"))) + pyflakes_messages(find_notebooks(), select="F401")
     return not msgs, "\n".join(f"{Path(f).relative_to(ROOT)}:{ln}: {code} {text}" for f, ln, code, text in msgs)
 
 
@@ -122,7 +123,7 @@ def main(argv=None):
         print(msg if ok else msg + "\n      " + detail.replace("\n", "\n      "), flush=True)
         results.append((name, ok))
     for step, name in [("import", "import hamux (from another directory)"), ("export", "nbdev_export leaves hamux/ unchanged"),
-                       ("pyflakes", "pyflakes rules (ruff) on hamux/*.py")]:
+                       ("pyflakes", "pyflakes rules (ruff) on hamux/*.py, unused imports in nbs/")]:
         if step in steps: run(name, globals()[f"check_{step}"])
     if "notebooks" in steps:
         nbs = [Path(p).resolve() for p in args.notebooks] or find_notebooks()
