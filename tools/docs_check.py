@@ -5,7 +5,8 @@ Usage: .venv/bin/python tools/docs_check.py [--site _site] [--out out/docs_check
 The site is served from 127.0.0.1 with a probe in each page that records, once MathJax is done, what the browser
 shows (`chromium --headless --dump-dom` hands it back). Checked for each page of pages.json: title and heading; all
 images loaded, as many as expected; all math typeset without TeX errors (local MathJax); the sidebar lists every
-page; local links reach a page and its anchor; no JavaScript error. Screenshots NAME.png (top) and NAME-full.png (up to 8000 px) and report.txt go to --out.
+page; local links reach a page and its anchor; no JavaScript error. Screenshots NAME.png (top) and NAME-full.png
+(up to 8000 px) and report.txt go to --out.
 """
 import argparse, functools, html, http.server, io, json, re, shutil, subprocess, sys, tempfile, threading
 from pathlib import Path

@@ -4,9 +4,8 @@ Usage: .venv/bin/python tools/run_tests.py [--workers 2] [--only STEP[,STEP...]]
 
 One test each: `import` (`import hamux` from elsewhere imports this checkout), `export` (`nbdev_export` leaves
 hamux/ unchanged, else it is put back), `pyflakes` (`ruff check --select F` finds nothing in hamux/*.py, nor unused
-imports in the notebooks), and
-`notebooks` (`nbdev_test` passes on each notebook it picks outside folders holding `.notest`, 2 at a time); then
-`pytest tests/` adds its counts. The exit status is 0 only when nothing failed and something ran.
+imports in the notebooks), and `notebooks` (`nbdev_test` passes on each notebook it picks outside folders holding
+`.notest`, 2 at a time); then `pytest tests/` adds its counts. The exit status is 0 only when nothing failed and something ran.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
